@@ -1,0 +1,48 @@
+# Every target bootstraps its own environment: only python3 and make are needed.
+# uv (pinned) is installed into .tools/, then `uv sync --frozen` builds .venv/ from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-$(UV_VERSION)
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup demo test lint typecheck pytest format clean
+
+setup: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	@touch $@
+
+demo: setup
+	$(BIN)/postpress-frames demo $(DEMO_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) demo-output .pytest_cache .mypy_cache .ruff_cache
