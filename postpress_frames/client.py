@@ -218,10 +218,12 @@ class Client:
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self._api_key = _Secret(_check_api_key(api_key or os.environ.get(API_KEY_ENV)))
-        self._base_url = _check_base_url(
-            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        )
+        if api_key is None:
+            api_key = os.environ.get(API_KEY_ENV) or None
+        if base_url is None:
+            base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        self._api_key = _Secret(_check_api_key(api_key))
+        self._base_url = _check_base_url(base_url)
         self._origin = _origin(self._base_url)
         self._timeout = _check_timeout(timeout)
         if retry is None:
