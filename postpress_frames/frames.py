@@ -507,7 +507,8 @@ def _raise_first(checks: list[pl.LazyFrame]) -> None:
         return
     first = bad.sort(_PAGE, _ITEM, "field").row(0, named=True)
     value = "null" if first["value"] is None else repr(body_excerpt(first["value"], 60))
-    more = f" ({bad.height - 1} more invalid values)" if bad.height > 1 else ""
+    others = bad.height - 1
+    more = f" ({others} more invalid value{'s' if others > 1 else ''})" if others else ""
     raise InvalidResponseError(
         f"{first['problem']}, got {value}{more}",
         page=first[_PAGE],

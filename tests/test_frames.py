@@ -1,0 +1,353 @@
+"""frames_from_pages and ChatFrames on hand-written pages: rules, errors, warnings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from postpress_frames._exceptions import InvalidResponseError
+from postpress_frames.chat_frames import ChatFrames
+from postpress_frames.frames import frames_from_pages
+from postpress_frames.schemas import (
+    TABLE_MODELS,
+    UnknownFieldWarning,
+    UnknownValueWarning,
+    polars_schema,
+)
+from tests.strategies import ABSENT, full_message, page_of
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def build(*pages: Any, **kwargs: Any) -> ChatFrames:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return frames_from_pages(list(pages), **kwargs)
+
+
+def error_of(*pages: Any) -> InvalidResponseError:
+    with pytest.raises(InvalidResponseError) as caught:
+        frames_from_pages(list(pages))
+    return caught.value
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# -- shapes and schema -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pages", [[], [page_of()], [page_of(), page_of()]])
+def test_an_empty_chat_gives_empty_tables_with_the_full_schema(pages: list[Any]) -> None:
+    frames = build(*pages)
+    assert frames == ChatFrames.empty()
+    for name, model in TABLE_MODELS.items():
+        assert frames[name].schema == polars_schema(model)
+
+
+def test_a_field_absent_from_every_item_still_has_its_dtype() -> None:
+    page_1 = page_of(full_message(id="m1", subject=ABSENT, reply_to=ABSENT, quoted=ABSENT))
+    page_2 = page_of(full_message(id="m2"))
+    frames = build(page_1, page_2)
+    assert frames.messages.schema == polars_schema(TABLE_MODELS["messages"])
+    assert frames.messages["subject"].to_list() == [None, "Hello"]
+
+
+def test_bytes_dicts_and_pages_give_the_same_frames() -> None:
+    @dataclass(frozen=True)
+    class Page:  # the shape of client.Page
+        number: int
+        items: list[dict[str, Any]]
+        cursor: str | None
+        raw: bytes
+
+    body = page_of(full_message(id="m1"), full_message(id="m2"))
+    raw = json.dumps(body).encode()
+    page = Page(number=1, items=body["items"], cursor=None, raw=raw)
+    assert build(raw) == build(body) == build(page) == build(raw.decode())
+
+
+def test_message_id_fills_id_when_id_is_absent() -> None:
+    frames = build(page_of(full_message(id=ABSENT, message_id="alias-1")))
+    assert frames.messages["id"].to_list() == ["alias-1"]
+    assert set(frames.attachments["message_id"]) == {"alias-1"}
+
+
+def test_id_wins_over_the_alias() -> None:
+    frames = build(page_of(full_message(id="m1", message_id="other")))
+    assert frames.messages["id"].to_list() == ["m1"]
+
+
+def test_duplicates_keep_the_first_fetched_with_its_own_children() -> None:
+    first = full_message(id="m1", text="first", reactions=[])
+    again = full_message(id="m1", text="second", attachments=[], quoted=ABSENT)
+    frames = build(page_of(first), page_of(again, full_message(id="m2")))
+    assert frames.messages.select("id", "text").rows() == [
+        ("m1", "first"),
+        ("m2", "Sounds good 👍"),
+    ]
+    assert frames.reactions["message_id"].to_list() == ["m2"]
+    assert frames.attachments.filter(pl.col("message_id") == "m1").height == 12
+
+
+def test_messages_sorted_by_timestamp_then_id_children_follow() -> None:
+    late = full_message(id="a", timestamp="2026-05-17T10:00:00.000Z")
+    early_b = full_message(id="b", timestamp="2026-05-17T09:00:00.000Z")
+    early_a = full_message(id="a0", timestamp="2026-05-17T09:00:00.000Z")
+    frames = build(page_of(late, early_b, early_a))
+    assert frames.messages["id"].to_list() == ["a0", "b", "a"]
+    assert frames.reactions["message_id"].to_list() == ["a0", "b", "a"]
+
+
+def test_include_original_false_drops_the_column() -> None:
+    frames = build(page_of(full_message()), include_original=False)
+    assert "original" not in frames.messages.columns
+    frames.validate()
+
+
+def test_flags_become_booleans() -> None:
+    frames = build(page_of(full_message(is_sender=1, hidden=0)))
+    assert frames.messages.select("is_sender", "hidden").row(0) == (True, False)
+
+
+def test_timestamps_are_utc_milliseconds() -> None:
+    message = full_message(timestamp="2026-05-17T09:42:11.123Z")
+    messages = build(page_of(message)).messages
+    assert messages["timestamp"].dtype == pl.Datetime("ms", "UTC")
+    assert messages["timestamp"][0] == utc(2026, 5, 17, 9, 42, 11, 123000)
+    assert messages["reply_to_timestamp"][0] == utc(2026, 5, 17, 9, 40)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "expected"),
+    [
+        (1_779_000_000, utc(2026, 5, 17, 6, 40)),  # seconds, as the page says
+        (1_779_000_000_000, utc(2026, 5, 17, 6, 40)),  # milliseconds, as the service sends
+        (1_779_000_000_123, utc(2026, 5, 17, 6, 40, 0, 123000)),
+        (99_999_999_999, utc(5138, 11, 16, 9, 46, 39)),  # just under 1e11: still seconds
+        (100_000_000_000, utc(1973, 3, 3, 9, 46, 40)),  # 1e11: milliseconds
+    ],
+)
+def test_epoch_seconds_or_milliseconds(epoch: int, expected: datetime) -> None:
+    attachment = {"id": "a", "type": "file", "unavailable": False, "file_name": "f"}
+    message = full_message(attachments=[attachment | {"url_expires_at": epoch}], quoted=ABSENT)
+    frames = build(page_of(message))
+    assert frames.attachments["url_expires_at"].to_list() == [expected]
+
+
+def test_seen_by_both_kinds_of_value() -> None:
+    receipts = {"att_2": True, "att_3": "2026-05-17T09:43:00.000Z", "att_4": False}
+    frames = build(page_of(full_message(seen_by=receipts)))
+    assert frames.seen_by.select("attendee_id", "seen", "seen_at").rows() == [
+        ("att_2", True, None),
+        ("att_3", True, utc(2026, 5, 17, 9, 43)),
+        ("att_4", False, None),
+    ]
+
+
+def test_attachment_variants_and_quoted_flag() -> None:
+    attachments = build(page_of(full_message())).attachments
+    assert attachments.height == 12
+    assert attachments.filter(pl.col("quoted"))["id"].str.starts_with("q-").all()
+    img = attachments.row(0, named=True)
+    assert (img["type"], img["width"], img["height"], img["sticker"]) == ("img", 640, 480, False)
+    assert attachments["position"].to_list() == [0, 1, 2, 3, 4, 5] * 2
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (b"<html>Bad gateway</html>", None, "not valid JSON"),
+        (b'{"items": [{"id": "m1"', None, "not valid JSON"),
+        (b"[]", None, "expected a JSON object"),
+        (b'{"cursor": null}', "items", "no 'items'"),
+        (b'{"items": null}', "items", "must be an array"),
+        (b'{"items": {"id": "m1"}}', "items", "must be an array"),
+        (b'{"items": [1]}', "items[0]", "must be an object"),
+    ],
+)
+def test_bad_page_shapes_name_the_page(body: bytes, field: str | None, words: str) -> None:
+    good = json.dumps(page_of(full_message())).encode()
+    error = error_of(good, body)
+    assert error.page == 2
+    assert error.field == field
+    assert words in str(error)
+
+
+def test_a_missing_id_names_page_and_item() -> None:
+    error = error_of(page_of(full_message(), full_message(id=ABSENT, message_id=ABSENT)))
+    assert (error.page, error.field) == (1, "id")
+    assert "items[1]" in str(error)
+
+
+@pytest.mark.parametrize("value", [2, -1, 1.5, "yes", "1", True, 10])
+def test_a_flag_other_than_0_or_1_is_an_error_never_true(value: Any) -> None:
+    if value == "1":  # the JSON string "1" is read as the flag 1 (documented leniency)
+        assert build(page_of(full_message(hidden=value))).messages["hidden"][0] is True
+        return
+    error = error_of(page_of(full_message()), page_of(full_message(id="m7", hidden=value)))
+    assert (error.page, error.field, error.message_id) == (2, "hidden", "m7")
+    assert "expected 0 or 1" in str(error)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-05-17 09:42:11", "2026-05-17T09:42:11+01:00", "yesterday", "2026-13-01T00:00:00Z"],
+)
+def test_a_bad_timestamp_names_page_message_and_field(value: str) -> None:
+    error = error_of(page_of(full_message(id="m3", timestamp=value)))
+    assert (error.page, error.field, error.message_id) == (1, "timestamp", "m3")
+    assert value in str(error)
+
+
+def test_a_bad_reply_to_timestamp_names_the_nested_field() -> None:
+    reply_to = full_message()["reply_to"] | {"timestamp": "later"}
+    error = error_of(page_of(full_message(reply_to=reply_to)))
+    assert (error.field, error.message_id) == ("reply_to.timestamp", "m1")
+
+
+@pytest.mark.parametrize("value", [None, 5, "soon", {"at": 1}, [True]])
+def test_a_bad_receipt_names_the_attendee(value: Any) -> None:
+    error = error_of(page_of(full_message(id="m4", seen_by={"att_2": True, "att_8": value})))
+    assert (error.page, error.field, error.message_id) == (1, "seen_by.att_8", "m4")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"text": {"a": 1}}, "text"),
+        ({"seen_by": ["att_1"]}, "seen_by"),
+        ({"is_forwarded": "no"}, "is_forwarded"),
+        (
+            {"attachments": [{"id": "a", "type": "img", "unavailable": "no"}]},
+            "attachments[0].unavailable",
+        ),
+        (
+            {"attachments": [{"id": "a", "type": "img", "unavailable": False, "size": 5}]},
+            "attachments[0].size",
+        ),
+        (
+            {"reactions": [{"value": "x", "sender_id": "s", "is_sender": 1}]},
+            "reactions[0].is_sender",
+        ),
+        ({"replies": "many"}, "replies"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_names_its_path(
+    overrides: dict[str, Any], field: str
+) -> None:
+    error = error_of(page_of(full_message()), page_of(full_message(id="m5", **overrides)))
+    assert (error.page, error.field, error.message_id) == (2, field, "m5")
+
+
+def test_the_first_bad_value_is_reported_with_a_count_of_the_others() -> None:
+    error = error_of(page_of(full_message(id="a", seen=7)), page_of(full_message(id="b", hidden=9)))
+    assert (error.page, error.message_id, error.field) == (1, "a", "seen")
+    assert "1 more invalid value" in str(error)
+
+
+def test_something_that_is_not_a_page() -> None:
+    error = error_of(page_of(), 42)
+    assert error.page == 2
+    assert "got int" in str(error)
+
+
+# -- growth of the API -------------------------------------------------------------------
+
+
+def test_undocumented_values_are_kept_and_named_in_one_warning() -> None:
+    poll = {"id": "p", "type": "poll", "unavailable": False}
+    page = page_of(
+        full_message(id="m1", message_type="REACTION", event_type=14, attachments=[poll]),
+        full_message(id="m2", message_type="REACTION", attendee_distance=5),
+    )
+    with pytest.warns(UnknownValueWarning) as record:
+        frames = frames_from_pages([page])
+    assert len(record) == 1
+    text = str(record[0].message)
+    for part in (
+        "messages.message_type='REACTION' (2 rows)",
+        "messages.event_type=14 (1 row)",
+        "messages.attendee_distance=5 (1 row)",
+        "attachments.type='poll' (1 row)",
+    ):
+        assert part in text
+    assert frames.messages["event_type"].to_list() == [14, 1]
+    assert "poll" in frames.attachments["type"].to_list()
+
+
+def test_unlisted_fields_are_named_in_one_warning_with_counts() -> None:
+    blur = {"id": "b", "type": "img", "unavailable": False, "blurhash": "x"} | {
+        "size": {"width": 1, "height": 1, "depth": 3},
+        "sticker": False,
+    }
+    page = page_of(
+        full_message(id="m1", pinned=True, attachments=[blur]), full_message(id="m2", pinned=False)
+    ) | {"total": 2}
+    with pytest.warns(UnknownFieldWarning) as record:
+        frames = frames_from_pages([page])
+    assert len(record) == 1
+    text = str(record[0].message)
+    for part in (
+        "items[].pinned (2 values)",
+        "items[].attachments[].blurhash (1 value)",
+        "items[].attachments[].size.depth (1 value)",
+        "total (1 value)",
+    ):
+        assert part in text
+    assert "pinned" not in frames.messages.columns
+
+
+def test_seen_by_keys_are_not_taken_for_unlisted_fields() -> None:
+    build(page_of(full_message(seen_by={"brand_new_attendee": True})))  # no warning
+
+
+# -- ChatFrames --------------------------------------------------------------------------
+
+
+def test_chat_frames_is_a_read_only_mapping_in_table_order() -> None:
+    frames = build(page_of(full_message()))
+    assert list(frames) == ["messages", "attachments", "reactions", "seen_by"]
+    assert len(frames) == 4
+    assert frames["reactions"] is frames.reactions
+    assert dict(frames.items())["seen_by"] is frames.seen_by
+    with pytest.raises(KeyError, match="no table 'users'"):
+        frames["users"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frames.messages = frames.messages  # type: ignore[misc]
+
+
+def test_chat_frames_repr_shows_row_counts() -> None:
+    frames = build(page_of(full_message()))
+    assert repr(frames) == "ChatFrames(messages=1, attachments=12, reactions=1, seen_by=3)"
+
+
+def test_chat_frames_replace_and_equality() -> None:
+    frames = build(page_of(full_message()))
+    fewer = frames.replace(reactions=frames.reactions.clear())
+    assert fewer != frames
+    assert fewer.reactions.height == 0
+    assert fewer.replace(reactions=frames.reactions) == frames
+
+
+def test_chat_frames_rejects_non_frames() -> None:
+    empty = ChatFrames.empty()
+    with pytest.raises(TypeError, match=r"ChatFrames.messages must be a polars DataFrame"):
+        ChatFrames(empty.messages.lazy(), empty.attachments, empty.reactions, empty.seen_by)  # type: ignore[arg-type]
+
+
+def test_validate_returns_the_frames() -> None:
+    frames = build(page_of(full_message()))
+    assert frames.validate() is frames

@@ -1,0 +1,222 @@
+"""The pandera models: one source of truth, strict columns, value checks, cross-table keys."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import polars as pl
+import pytest
+
+from postpress_frames._exceptions import SchemaValidationError
+from postpress_frames.chat_frames import ChatFrames
+from postpress_frames.frames import frames_from_pages
+from postpress_frames.schemas import (
+    SCHEMA_VERSION,
+    TABLE_MODELS,
+    AttachmentSchema,
+    MessageSchema,
+    ReactionSchema,
+    SeenBySchema,
+    UnknownValueWarning,
+    polars_schema,
+    unknown_values,
+    validate_frames,
+)
+from tests.strategies import full_message, page_of
+
+UTC_MS = pl.Datetime("ms", "UTC")
+
+
+@pytest.fixture(scope="module")
+def frames() -> ChatFrames:
+    second = full_message(id="m2", timestamp="2026-05-17T10:00:00.000Z")
+    return frames_from_pages([page_of(full_message(), second)])
+
+
+def failures_of(frames: ChatFrames) -> list[tuple[str, str | None, str, tuple[str, ...]]]:
+    with pytest.raises(SchemaValidationError) as caught:
+        frames.validate()
+    return [(f.table, f.column, f.check, tuple(f.message_ids)) for f in caught.value.failures]
+
+
+def test_table_models_in_chat_frames_order() -> None:
+    assert list(TABLE_MODELS) == ["messages", "attachments", "reactions", "seen_by"]
+    assert list(TABLE_MODELS.values()) == [
+        MessageSchema,
+        AttachmentSchema,
+        ReactionSchema,
+        SeenBySchema,
+    ]
+
+
+def test_schema_version_is_semver() -> None:
+    assert [int(part) for part in str(SCHEMA_VERSION).split(".")] >= [1, 0, 0]
+
+
+def test_the_builder_takes_its_dtypes_from_the_models(frames: ChatFrames) -> None:
+    for name, model in TABLE_MODELS.items():
+        expected = polars_schema(model)
+        assert frames[name].schema == expected
+        assert list(expected) == list(model.to_schema().columns)
+
+
+def test_polars_schema_has_exact_time_unit_and_zone() -> None:
+    assert polars_schema(MessageSchema)["timestamp"] == UTC_MS
+    assert polars_schema(MessageSchema)["reply_to_timestamp"] == UTC_MS
+    assert polars_schema(MessageSchema)["reply_by"] == pl.List(pl.String)
+    for column in ("url_expires_at", "starts_at", "expires_at"):
+        assert polars_schema(AttachmentSchema)[column] == UTC_MS
+    assert polars_schema(SeenBySchema)["seen_at"] == UTC_MS
+
+
+def test_nullable_exactly_where_the_spec_says_nullable_or_optional() -> None:
+    columns = MessageSchema.to_schema().columns
+    non_null = {name for name, column in columns.items() if not column.nullable}
+    assert non_null == {
+        "id",
+        "provider_id",
+        "account_id",
+        "chat_id",
+        "chat_provider_id",
+        "sender_id",
+        "sender_attendee_id",
+        "timestamp",
+        "is_sender",
+        "seen",
+        "hidden",
+        "deleted",
+        "edited",
+        "is_event",
+        "delivered",
+        "original",
+    }
+    assert not columns["original"].required  # absent with include_original=False
+    attachments = AttachmentSchema.to_schema().columns
+    assert {n for n, c in attachments.items() if not c.nullable} == {
+        "message_id",
+        "position",
+        "quoted",
+        "id",
+        "type",
+        "unavailable",
+    }
+
+
+def test_valid_frames_pass(frames: ChatFrames) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frames.validate() is frames
+
+
+def test_empty_frames_pass() -> None:
+    ChatFrames.empty().validate()
+    ChatFrames.empty(include_original=False).validate()
+
+
+def test_strict_column_sets(frames: ChatFrames) -> None:
+    wider = frames.replace(reactions=frames.reactions.with_columns(pl.lit(1).alias("extra")))
+    assert ("reactions", "extra", "column_in_schema", ()) in failures_of(wider)
+    narrower = frames.replace(seen_by=frames.seen_by.drop("seen_at"))
+    assert ("seen_by", "seen_at", "column_in_dataframe", ()) in failures_of(narrower)
+
+
+def test_exact_dtypes(frames: ChatFrames) -> None:
+    naive = frames.messages.with_columns(pl.col("timestamp").dt.replace_time_zone(None))
+    [failure] = failures_of(frames.replace(messages=naive))
+    assert (failure[0], failure[1]) == ("messages", "timestamp")
+    assert "dtype" in failure[2]
+
+
+def test_ids_unique_and_non_empty(frames: ChatFrames) -> None:
+    messages = frames.messages.with_columns(pl.lit("m1").alias("id"))
+    assert ("messages", "id", "field_uniqueness", ("m1",)) in failures_of(
+        frames.replace(messages=messages)
+    )
+    blank = frames.messages.with_columns(
+        pl.when(pl.col("id") == "m2").then(pl.lit("x")).otherwise(pl.col("id")).alias("id"),
+        pl.when(pl.col("id") == "m2").then(pl.lit("")).otherwise("chat_id").alias("chat_id"),
+    )
+    found = failures_of(frames.replace(messages=blank))
+    assert ("messages", "chat_id", "str_length(1, None)", ("x",)) in found
+
+
+def test_seen_at_only_where_seen(frames: ChatFrames) -> None:
+    wrong = frames.seen_by.with_columns(pl.lit(value=False).alias("seen"))
+    found = failures_of(frames.replace(seen_by=wrong))
+    assert ("seen_by", None, "seen_at_only_where_seen", ("m1", "m2")) in found
+
+
+def test_variant_fields_present(frames: ChatFrames) -> None:
+    no_size = frames.attachments.with_columns(
+        pl.when(pl.col("type") == "img").then(None).otherwise(pl.col("width")).alias("width")
+    )
+    found = failures_of(frames.replace(attachments=no_size))
+    assert ("attachments", None, "variant_fields_present", ("m1", "m2")) in found
+
+
+def test_child_keys_unique(frames: ChatFrames) -> None:
+    doubled = pl.concat([frames.reactions, frames.reactions])
+    found = failures_of(frames.replace(reactions=doubled))
+    assert (
+        "reactions",
+        "message_id, position",
+        "multiple_fields_uniqueness",
+        ("m1", "m2"),
+    ) in found
+
+
+def test_every_failure_of_every_table_is_reported_at_once(frames: ChatFrames) -> None:
+    broken = frames.replace(
+        messages=frames.messages.filter(pl.col("id") == "m2").with_columns(
+            pl.lit(None, pl.Boolean).alias("seen")
+        ),
+        seen_by=frames.seen_by.with_columns(pl.lit("").alias("attendee_id")),
+    )
+    with pytest.raises(SchemaValidationError) as caught:
+        broken.validate()
+    error = caught.value
+    found = {(f.table, f.column, f.check, tuple(f.message_ids)) for f in error.failures}
+    assert found >= {
+        ("messages", "seen", "not_nullable", ("m2",)),
+        ("seen_by", "attendee_id", "str_length(1, None)", ("m1", "m2")),
+        ("attachments", "message_id", "message_id_in_messages", ("m1",)),
+        ("reactions", "message_id", "message_id_in_messages", ("m1",)),
+        ("seen_by", "message_id", "message_id_in_messages", ("m1",)),
+    }
+    assert error.table == "messages, seen_by, attachments, reactions"
+    assert "'m1'" in str(error)
+    assert "message_id_in_messages" in str(error)
+
+
+def test_undocumented_values_warn_and_do_not_fail(frames: ChatFrames) -> None:
+    grown = frames.replace(
+        messages=frames.messages.with_columns(
+            pl.lit(14, pl.Int64).alias("event_type"), pl.lit("REACTION").alias("message_type")
+        ),
+        attachments=frames.attachments.with_columns(pl.lit("poll").alias("type")),
+    )
+    with pytest.warns(UnknownValueWarning) as record:
+        grown.validate()
+    assert len(record) == 1
+    assert "attachments.type='poll' (24 rows)" in str(record[0].message)
+    assert unknown_values(grown) == {
+        ("messages", "event_type", 14): 2,
+        ("messages", "message_type", "REACTION"): 2,
+        ("attachments", "type", "poll"): 24,
+    }
+
+
+def test_lazy_frames_have_their_data_checked(frames: ChatFrames) -> None:
+    lazy: dict[str, Any] = {name: frame.lazy() for name, frame in frames.items()}
+    lazy["messages"] = lazy["messages"].with_columns(pl.lit(None, pl.String).alias("chat_id"))
+    with pytest.raises(SchemaValidationError, match="not_nullable"):
+        validate_frames(lazy)
+
+
+def test_a_missing_table_is_a_failure(frames: ChatFrames) -> None:
+    tables = dict(frames.items())
+    del tables["reactions"]
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frames(tables)
+    assert caught.value.failures[0].check == "table_present"
