@@ -5,7 +5,7 @@ How a page becomes rows, and why it is fast: each page's bytes are parsed once b
 few threads (polars releases the GIL), then every table is derived with vectorised
 expressions. Nothing goes through per-message Python objects.
 
-Rules where the spec page is loose (all documented in the README of the tables):
+Rules where the spec page is loose or silent:
 
 * Wire dtypes: the 0/1 flags are read as strings, so that ``2``, ``-1``, ``1.5``, ``true``
   or ``"yes"`` reach the check intact (an integer read would turn ``1.5`` and ``true`` into
