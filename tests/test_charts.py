@@ -1,0 +1,157 @@
+"""Charts: each saves as a real PNG, and its spec names the fields it draws."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pytest
+
+from postpress_frames import charts
+from postpress_frames._exceptions import ConfigurationError
+from postpress_frames.charts import (
+    MAX_CHART_ROWS,
+    messages_over_time_chart,
+    render_chart,
+    response_matrix_chart,
+    response_time_chart,
+    save_chart,
+    weekday_hour_heatmap,
+)
+from postpress_frames.chat_frames import ChatFrames
+from postpress_frames.frames import frames_from_pages
+from postpress_frames.testing.demo_chat import demo_chat
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def frames() -> ChatFrames:
+    items = demo_chat(600, seed=3)
+    return frames_from_pages([{"object": "MessageList", "items": items, "cursor": None}])
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def fields(spec: Any) -> set[str]:
+    """Every ``field`` named anywhere in a Vega-Lite spec."""
+    found: set[str] = set()
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "field" and isinstance(value, str):
+                found.add(value)
+            found |= fields(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found |= fields(value)
+    return found
+
+
+def embedded_rows(chart: alt.Chart) -> int:
+    spec = chart.to_dict()
+    return sum(len(rows) for rows in spec.get("datasets", {}).values())
+
+
+CHARTS = {
+    "messages_over_time": (
+        lambda f: messages_over_time_chart(f, tz="Europe/Paris"),
+        {"period", "period_end", "top", "bottom", "sender", "messages"},
+    ),
+    "weekday_hour": (
+        lambda f: weekday_hour_heatmap(f, tz="Europe/Paris"),
+        {"hour", "day", "messages", "sender"},
+    ),
+    "response_time": (
+        lambda f: response_time_chart(f),
+        {"from_seconds", "to_seconds", "responses", "sender"},
+    ),
+    "response_matrix": (
+        lambda f: response_matrix_chart(f),
+        {"responder", "responded_to", "responses", "share"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_chart_saves_as_a_real_png_and_names_its_fields(
+    name: str, frames: ChatFrames, tmp_path: Path
+) -> None:
+    build, expected_fields = CHARTS[name]
+    chart = build(frames)
+    assert isinstance(chart, alt.Chart)
+    assert expected_fields <= fields(chart.to_dict())
+    assert 0 < embedded_rows(chart) <= MAX_CHART_ROWS
+    path = save_chart(chart, tmp_path / f"{name}.png")
+    width, height = png_size(path)
+    assert width >= 300
+    assert height >= 200
+    assert path.stat().st_size > 5_000
+
+
+def test_heatmap_shares_one_colour_scale_across_senders(frames: ChatFrames) -> None:
+    spec = weekday_hour_heatmap(frames).to_dict()
+    assert spec["resolve"]["scale"]["color"] == "shared"
+    assert spec["encoding"]["facet"]["field"] == "sender"
+    # A full grid per sender: 7 weekdays x 24 hours, zeros included.
+    senders = frames.messages.get_column("sender_id").n_unique()
+    assert embedded_rows(weekday_hour_heatmap(frames)) == senders * 7 * 24
+
+
+def test_response_times_are_on_a_log_axis(frames: ChatFrames) -> None:
+    x = response_time_chart(frames).to_dict()["encoding"]["x"]
+    assert x["scale"]["type"] == "log"
+
+
+def test_messages_over_time_sums_to_the_message_count(frames: ChatFrames) -> None:
+    chart = messages_over_time_chart(frames, every="1w")
+    (rows,) = chart.to_dict()["datasets"].values()
+    assert (
+        sum(row["messages"] for row in rows)
+        == frames.messages.filter(~frames.messages["is_event"]).height
+    )
+    assert all(row["bottom"] + row["messages"] == row["top"] for row in rows)
+
+
+def test_other_senders_are_grouped(frames: ChatFrames) -> None:
+    chart = response_matrix_chart(frames, max_senders=1)
+    (rows,) = chart.to_dict()["datasets"].values()
+    labels = {row["responder"] for row in rows} | {row["responded_to"] for row in rows}
+    senders = frames.messages.get_column("sender_id").n_unique()
+    assert len(labels) == 2
+    assert f"others ({senders - 1} senders)" in labels
+
+
+def test_too_fine_a_period_is_refused_before_altair_would(
+    frames: ChatFrames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charts, "MAX_CHART_ROWS", 50)  # as if the chat were 100 times longer
+    with pytest.raises(ConfigurationError, match="coarser period"):
+        messages_over_time_chart(frames, every="1d")
+
+
+def test_charts_of_an_empty_chat_still_render(tmp_path: Path) -> None:
+    empty = ChatFrames.empty()
+    for build, _ in CHARTS.values():
+        assert render_chart(build(empty), "svg").startswith(b"<svg")
+
+
+def test_save_chart_writes_offline_html_svg_and_json(frames: ChatFrames, tmp_path: Path) -> None:
+    chart = response_matrix_chart(frames)
+    html = save_chart(chart, tmp_path / "matrix.html").read_text()
+    assert "<script src=" not in html
+    assert "vegaEmbed" in html
+    assert save_chart(chart, tmp_path / "matrix.svg").read_bytes().startswith(b"<svg")
+    assert '"$schema"' in save_chart(chart, tmp_path / "matrix.json").read_text()
+
+
+def test_save_chart_refuses_an_unknown_suffix(frames: ChatFrames, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"\.png"):
+        save_chart(response_matrix_chart(frames), tmp_path / "matrix.gif")
