@@ -152,7 +152,8 @@ _FILE_STEMS: Final = (
 # and variant appears even in a small chat; elsewhere they occur at random.
 _SHOWCASE: Final = (
     "img", "sticker", "video", "gif", "audio", "voice_note", "file", "linkedin_post",
-    "meeting", "meeting_null", "quoted", "reply", "reply_null", "event", "deleted", "edited",
+    "meeting", "meeting_null", "quoted", "quoted_bare", "reply", "reply_null", "event",
+    "deleted", "edited",
     "hidden", "forwarded", "thread", "inmail", "inmail_null", "alias", "nulls", "undelivered",
 )
 _ATTACHMENT_TAGS: Final = frozenset(_SHOWCASE[:10])
@@ -242,17 +243,16 @@ def _member(persona: _Persona, account_id: str, *, is_account: bool, epoch_ms: b
 
 
 def _cast(chat_id: str, account_id: str) -> list[_Member]:
-    """The account plus 3 or 4 others; exactly one other sends epoch milliseconds.
+    """The account plus 3 or 4 others; exactly one (the chattiest) sends epoch milliseconds.
 
     The cast depends on the chat and the account only, so messages added to a chat later
     (:func:`messages_after`) come from the same people whatever the seed.
     """
     rng = random.Random(f"postpress-cast\x00{account_id}\x00{chat_id}")
     others = rng.sample(_OTHERS, rng.choice((3, 4)))
+    chatty = max(others, key=lambda p: p.weight)  # sends epoch ms: seen even in small chats
     members = [_member(_ACCOUNT, account_id, is_account=True, epoch_ms=False)]
-    members += [
-        _member(p, account_id, is_account=False, epoch_ms=i == 0) for i, p in enumerate(others)
-    ]
+    members += [_member(p, account_id, is_account=False, epoch_ms=p is chatty) for p in others]
     return members
 
 
@@ -310,14 +310,14 @@ def _timeline(
         if len(joined) == 1:
             joined.add((first + 1) % len(members))
         people = sorted(joined)
-        people_weights = [weights[i] for i in people]
         length = min(n - len(times), 1 + int(rng.expovariate(1 / 8)))
         sender = first
         for k in range(length):
             if k:
                 persona = members[sender].persona
-                if rng.random() >= persona.streak:
-                    sender = rng.choices(people, people_weights)[0]
+                if rng.random() >= persona.streak:  # someone else answers
+                    others = [i for i in people if i != sender]
+                    sender = rng.choices(others, [weights[i] for i in others])[0]
                 persona = members[sender].persona
                 if rng.random() < 0.004:
                     gap = 0  # two messages in the same millisecond (ids still differ)
@@ -361,11 +361,15 @@ def _epoch(ms: int, member: _Member) -> int:
 
 
 def _attachment(
-    rng: random.Random, kind: str, member: _Member, ms: int, ident: str
+    rng: random.Random, kind: str, member: _Member, ms: int, ident: str, *, showcase: bool
 ) -> dict[str, Any]:
-    """One attachment of variant ``kind`` (``sticker``/``gif``/... pick the flag too)."""
+    """One attachment of variant ``kind`` (``sticker``/``gif``/... pick the flag too).
+
+    A ``showcase`` file is unavailable (no url) and a showcase meeting has all its times, so
+    that a small chat still shows both sides of these optional and nullable fields.
+    """
     variant = _ATTACHMENT_VARIANT.get(kind, kind)
-    unavailable = rng.random() < 0.05
+    unavailable = kind == "file" if showcase else rng.random() < 0.05
     item: dict[str, Any] = {"id": ident, "type": variant}
     if rng.random() < 0.8 and variant != "video_meeting":
         item["file_size"] = int(rng.lognormvariate(12, 1.5))
@@ -400,25 +404,35 @@ def _attachment(
     elif variant == "audio":
         if rng.random() < 0.85:
             item["duration"] = round(rng.uniform(1.0, 300.0), 1)
-        item["voice_note"] = kind == "voice_note" or rng.random() < 0.3
+        item["voice_note"] = kind == "voice_note" or (not showcase and rng.random() < 0.3)
     elif variant == "file":
         item["file_name"] = f"{rng.choice(_FILE_STEMS)}.{ext}"
     elif variant == "video_meeting":
         start = (ms // (15 * _MINUTE) + rng.randint(4, 300)) * 15 * _MINUTE
         length = rng.choice((15, 30, 45, 60, 90)) * 60
         null = kind == "meeting_null"
-        item["starts_at"] = None if null or rng.random() < 0.1 else _epoch(start, member)
+        odds = 0.0 if showcase else 0.1  # of each time being null
+        item["starts_at"] = None if null or rng.random() < odds else _epoch(start, member)
         item["expires_at"] = (
-            None if null or rng.random() < 0.1 else _epoch(start + length * 1000, member)
+            None if null or rng.random() < odds else _epoch(start + length * 1000, member)
         )
-        item["time_range"] = None if null or rng.random() < 0.1 else length
+        item["time_range"] = None if null or rng.random() < odds else length
     return item
 
 
 def _attachments(
-    rng: random.Random, member: _Member, ms: int, msg_id: str, kinds: Sequence[str]
+    rng: random.Random,
+    member: _Member,
+    ms: int,
+    msg_id: str,
+    kinds: Sequence[str],
+    *,
+    showcase: bool = False,
 ) -> list[dict[str, Any]]:
-    return [_attachment(rng, kind, member, ms, f"{msg_id[4:]}-{i}") for i, kind in enumerate(kinds)]
+    return [
+        _attachment(rng, kind, member, ms, f"{msg_id[4:]}-{i}", showcase=showcase)
+        for i, kind in enumerate(kinds)
+    ]
 
 
 def _original(msg: dict[str, Any], chat_provider_id: str, member: _Member, ms: int) -> str:
@@ -453,9 +467,13 @@ def _pick_earlier(
         if j < lowest:
             continue
         target = built[j]
-        if not target.get("is_event") and all(isinstance(target.get(f), str) for f in _REF_FIELDS):
+        if _referable(target):
             return target
-    return None
+    return next((m for m in reversed(built[lowest:i]) if _referable(m)), None)
+
+
+def _referable(message: dict[str, Any]) -> bool:
+    return not message.get("is_event") and all(isinstance(message.get(f), str) for f in _REF_FIELDS)
 
 
 def _build(
@@ -475,6 +493,11 @@ def _build(
     forced: dict[int, str] = {}
     if n >= 3 * len(_SHOWCASE):
         forced = dict(zip(rng.sample(range(1, n), len(_SHOWCASE)), _SHOWCASE, strict=True))
+        for unit_ms in (True, False):  # a meeting with epoch times in each unit
+            free = [k for k in range(1, n) if members[senders[k]].epoch_ms is unit_ms]
+            free = [k for k in free if k not in forced]
+            if free:
+                forced[rng.choice(free)] = "meeting"
     built: list[dict[str, Any]] = list(earlier)
     first_new = len(built)
     by_id: dict[str, dict[str, Any]] = {}
@@ -507,7 +530,7 @@ def _build(
                 _RANDOM_KINDS, k=1 + int(rng.random() < 0.3) + int(rng.random() < 0.1)
             )
         if is_event:
-            text: str | None = rng.choice(_EVENT_TEXT)
+            text: str | None = None if tag == "event" else rng.choice(_EVENT_TEXT)
             if text:
                 text = text.format(name=persona.name)
         elif deleted or (kinds and rng.random() < 0.4):
@@ -516,13 +539,14 @@ def _build(
             text = _text(rng, persona)
         msg["text"] = text
         msg["is_sender"] = 1 if member.is_account else 0
-        msg["attachments"] = _attachments(rng, member, ms, msg_id, kinds)
+        msg["attachments"] = _attachments(rng, member, ms, msg_id, kinds, showcase=bool(tag))
 
-        if not is_event and i and (tag == "quoted" or (not tag and rng.random() < 0.04)):
+        quoting = tag in ("quoted", "quoted_bare") or (not tag and rng.random() < 0.04)
+        if not is_event and i and quoting:
             target = _pick_earlier(rng, built, i)
             if target is not None:
                 quoted: dict[str, Any] = {}
-                if rng.random() < 0.7:
+                if tag == "quoted" or (tag != "quoted_bare" and rng.random() < 0.7):
                     quoted["message_id"] = target["id"]
                 quoted["provider_id"] = target["provider_id"]
                 quoted["sender_id"] = target["sender_id"]
@@ -609,7 +633,9 @@ def _build(
             not tag and persona.attendee_type == "ORGANIZATION" and rng.random() < 0.5
         ):
             msg["subject"] = (
-                None if tag == "inmail_null" or rng.random() < 0.15 else rng.choice(_SUBJECTS)
+                None
+                if tag == "inmail_null" or (tag != "inmail" and rng.random() < 0.15)
+                else rng.choice(_SUBJECTS)
             )
             msg["message_type"] = rng.choice(
                 ("INMAIL", "INMAIL_REPLY", "INMAIL_ACCEPT", "INMAIL_DECLINE")
