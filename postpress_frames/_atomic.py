@@ -1,0 +1,101 @@
+"""Crash-safe file replacement: readers see the old file or the new one, never half of one.
+
+Temporary files are hidden (a leading ``.``) so DuckDB globs, Spark, ``pyarrow.dataset`` and
+``polars.scan_parquet`` never pick them up, and they live beside their target so the final
+``os.replace`` is a same-filesystem rename, which POSIX makes atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+TMP_PREFIX = ".tmp-"
+BACKUP_SUFFIX = ".previous"
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # some filesystems refuse to open directories
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_path_for(target: Path) -> Path:
+    """A hidden, unique sibling of ``target`` for writing before the atomic rename."""
+    return target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.name}")
+
+
+def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` then move ``tmp`` onto ``target`` atomically.
+
+    >>> write_atomic(Path("out.json"), lambda p: p.write_text("{}"))  # doctest: +SKIP
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(target)
+    try:
+        write(tmp)
+        commit_file(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def commit_file(tmp: Path, target: Path) -> None:
+    """Flush ``tmp`` to disk and rename it onto ``target`` (atomic on POSIX)."""
+    _fsync_file(tmp)
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def replace_dir_atomically(target: Path) -> Iterator[Path]:
+    """Yield a hidden staging folder; on success it takes ``target``'s place.
+
+    The old folder is renamed aside, the new one renamed in, and only then is the old one
+    deleted. Between the two renames a crash leaves ``<target>.previous``, which
+    :func:`recover_dir` puts back, so the previous copy is never lost.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    recover_dir(target)
+    staging = temp_path_for(target)
+    staging.mkdir()
+    try:
+        yield staging
+        for child in staging.iterdir():
+            _fsync_file(child)
+        _fsync_dir(staging)
+        backup = target.with_name(target.name + BACKUP_SUFFIX)
+        if target.exists():
+            os.replace(target, backup)
+        os.replace(staging, target)
+        _fsync_dir(target.parent)
+        shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def recover_dir(target: Path) -> None:
+    """Undo a swap that a crash interrupted: put ``<target>.previous`` back if needed."""
+    backup = target.with_name(target.name + BACKUP_SUFFIX)
+    if backup.exists():
+        if target.exists():
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(backup, target)

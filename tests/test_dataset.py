@@ -1,0 +1,108 @@
+"""Hive-partitioned datasets: DuckDB, pyarrow.dataset and polars read all chats as one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.dataset as pads
+import pytest
+
+from postpress_frames.chat_frames import ChatFrames
+from postpress_frames.dataset import (
+    chat_ids,
+    partition_dir,
+    read_chat,
+    scan_dataset,
+    table_glob,
+    write_dataset,
+)
+from postpress_frames.schemas import TABLE_MODELS
+from tests.conftest import demo_frames
+
+CHATS = ["chat_a", "chat_b", "chat/../escape"]
+
+
+def combined(*frames: ChatFrames) -> ChatFrames:
+    return ChatFrames(**{t: pl.concat([f[t] for f in frames]) for t in TABLE_MODELS})
+
+
+@pytest.fixture(scope="module")
+def per_chat() -> dict[str, ChatFrames]:
+    return {c: demo_frames(120, chat_id=c, seed=i) for i, c in enumerate(CHATS)}
+
+
+@pytest.fixture
+def lake(tmp_path: Path, per_chat: dict[str, ChatFrames]) -> Path:
+    root = tmp_path / "lake"
+    write_dataset(combined(*per_chat.values()), root)
+    return root
+
+
+def test_partition_folders_never_escape_the_root(lake: Path) -> None:
+    for path in lake.rglob("*"):
+        assert path.resolve().is_relative_to(lake.resolve())
+    assert partition_dir(lake, "messages", "a/../b").name == "chat_id=a%2F..%2Fb"
+    assert partition_dir(lake, "messages", "..").parent == lake / "messages"
+    with pytest.raises(ValueError, match="non-empty"):
+        partition_dir(lake, "messages", "")
+
+
+def test_scan_dataset_reads_every_chat(lake: Path, per_chat: dict[str, ChatFrames]) -> None:
+    lazy = scan_dataset(lake)
+    assert set(lazy) == set(TABLE_MODELS)
+    for table in TABLE_MODELS:
+        frame = lazy[table].collect()
+        assert frame.height == sum(f[table].height for f in per_chat.values())
+        assert sorted(frame["chat_id"].unique().to_list()) == sorted(
+            c for c, f in per_chat.items() if f[table].height
+        )
+    assert chat_ids(lake) == sorted(CHATS)
+
+
+def test_read_chat_round_trips_each_chat(lake: Path, per_chat: dict[str, ChatFrames]) -> None:
+    for chat_id, frames in per_chat.items():
+        back = read_chat(lake, chat_id)
+        for table in TABLE_MODELS:
+            assert back[table].equals(frames[table]), (chat_id, table)
+
+
+def test_duckdb_reads_the_partitioned_dataset(lake: Path, per_chat: dict[str, ChatFrames]) -> None:
+    con = duckdb.connect()
+    for table in TABLE_MODELS:
+        rows = con.execute(
+            "SELECT chat_id, count(*) FROM read_parquet(?, hive_partitioning = true) GROUP BY 1",
+            [table_glob(lake, table)],
+        ).fetchall()
+        want = {c: f[table].height for c, f in per_chat.items() if f[table].height}
+        assert dict(rows) == want, table
+    kinds = dict(
+        con.execute(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true))",
+            [table_glob(lake, "messages")],
+        ).fetchall()
+    )
+    assert kinds["timestamp"] == "TIMESTAMP WITH TIME ZONE"
+    assert kinds["deleted"] == "BOOLEAN"
+
+
+def test_pyarrow_dataset_reads_the_partitioned_dataset(
+    lake: Path, per_chat: dict[str, ChatFrames]
+) -> None:
+    data = pads.dataset(lake / "messages", format="parquet", partitioning="hive").to_table()
+    assert data.num_rows == sum(f.messages.height for f in per_chat.values())
+    assert sorted(set(data.column("chat_id").to_pylist())) == sorted(CHATS)
+
+
+def test_rewriting_a_chat_leaves_the_others(lake: Path, per_chat: dict[str, ChatFrames]) -> None:
+    smaller = demo_frames(30, chat_id="chat_a", seed=9)
+    write_dataset(smaller, lake)
+    assert read_chat(lake, "chat_a").messages.height == 30
+    assert read_chat(lake, "chat_b").messages.height == per_chat["chat_b"].messages.height
+
+
+def test_an_empty_dataset_scans_to_empty_tables(tmp_path: Path) -> None:
+    lazy = scan_dataset(tmp_path / "nothing")
+    assert all(lf.collect().height == 0 for lf in lazy.values())
+    assert "chat_id" in lazy["reactions"].collect_schema()
