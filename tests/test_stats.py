@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import pytest
 
 from postpress_frames._exceptions import ConfigurationError, SchemaValidationError
 from postpress_frames.chat_frames import ChatFrames
+from postpress_frames.dataset import scan_dataset, write_dataset
 from postpress_frames.frames import frames_from_pages
 from postpress_frames.schemas import (
     AttachmentSchema,
@@ -29,7 +31,7 @@ from postpress_frames.stats import (
     response_times,
     sender_activity,
 )
-from postpress_frames.testing.demo_chat import demo_chat
+from postpress_frames.testing.demo_chat import demo_chat, demo_chats
 from tests.stats_reference import (
     reference_daily_messages,
     reference_response_matrix,
@@ -566,6 +568,18 @@ def test_lazy_dataset_of_many_chats_matches_each_chat_alone(
         ("c2", "C", 1),
     ]
     assert activity_over_time(lazy).height == 4
+
+
+def test_scanned_parquet_dataset_gives_the_same_statistics(tmp_path: Path) -> None:
+    items = [m for chat in demo_chats(3, 120).values() for m in chat]
+    frames = frames_from_pages([{"object": "MessageList", "items": items, "cursor": None}])
+    write_dataset(frames, tmp_path / "lake")
+    lazy = scan_dataset(tmp_path / "lake")
+    result = sender_activity(lazy, tz="Europe/Paris")
+    assert result.get_column("chat_id").n_unique() == 3
+    assert result.equals(sender_activity(frames, tz="Europe/Paris"))
+    assert response_matrix(lazy).equals(response_matrix(frames))
+    assert activity_over_time(lazy, "1w").equals(activity_over_time(frames, "1w"))
 
 
 def test_lazy_single_chat_equals_eager() -> None:
