@@ -298,6 +298,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = _IDLE_TIMEOUT
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK stall every small response by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def version_string(self) -> str:
         return self.server_version
 
@@ -575,6 +581,12 @@ class FakePostpress:
         with self._lock:
             chat_id, _ = self._chat(chat_id)
             self._arrivals.append((chat_id, n, after_page))
+
+    @property
+    def pending_faults(self) -> int:
+        """How many faults are still waiting (queued and per page), e.g. to check none is left."""
+        with self._lock:
+            return len(self._faults) + sum(len(q) for q in self._page_faults.values())
 
     def clear_faults(self) -> None:
         """Forget every queued fault, page fault and pending arrival."""
