@@ -115,6 +115,12 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, host, port
 
 
+def _origin_text(origin: tuple[str, str, int]) -> str:
+    scheme, host, port = origin
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
 def _check_base_url(base_url: object) -> str:
     if not isinstance(base_url, str) or not base_url.strip():
         raise ConfigurationError(f"base_url must be a non-empty URL string, got {base_url!r}")
@@ -363,14 +369,13 @@ class Client:
             target = urljoin(url, response.headers["Location"])
             response.close()
             if _origin(target) != self._origin:
-                scheme, host, port = _origin(target)
                 raise APIError(
                     response.status_code,
                     title="Redirect refused",
                     detail=(
-                        f"the API redirected to another host ({scheme}://{host}:{port}); "
-                        f"the API key is only sent to {self._origin[1]}, so the redirect "
-                        "was not followed. Check base_url."
+                        f"refused to follow a redirect to {_origin_text(_origin(target))}: "
+                        f"the API key is only sent to {_origin_text(self._origin)}, "
+                        "the host of base_url. Check base_url."
                     ),
                     chat_id=chat_id,
                     page=page,
@@ -380,7 +385,10 @@ class Client:
         raise APIError(
             response.status_code,
             title="Too many redirects",
-            detail=f"more than {MAX_REDIRECTS} redirects in a row",
+            detail=(
+                f"stopped after {MAX_REDIRECTS} redirects in a row "
+                f"within {_origin_text(self._origin)}"
+            ),
             chat_id=chat_id,
             page=page,
         )

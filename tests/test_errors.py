@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,6 +27,9 @@ from postpress_frames._exceptions import (
     TransportError,
     api_error_from_response,
 )
+from postpress_frames._retry import RetryPolicy
+from postpress_frames.client import Client
+from postpress_frames.testing import ERROR_TYPES, FakePostpress, Fault
 
 # Copied from the spec page's errors section (status, type, description).
 SPEC_ERROR_TYPES = [
@@ -299,3 +303,43 @@ def test_schema_validation_error_lists_failures_with_message_ids() -> None:
         "(message ids 'm0', 'm1', 'm2', 'm3', 'm4' and 3 more)\n"
         "  - messages: table failed unique(message_id)"
     )
+
+
+# -- over HTTP: the client raises every spec error type with all its fields --------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakePostpress]:
+    with FakePostpress(messages=3, seed=4) as fake:
+        yield fake
+
+
+def test_the_fake_server_knows_exactly_the_spec_error_types() -> None:
+    assert {type_: (info.status, info.detail) for type_, info in ERROR_TYPES.items()} == {
+        type_: (status, detail) for status, type_, detail in SPEC_ERROR_TYPES
+    }
+
+
+@pytest.mark.parametrize(("status", "type_", "detail"), SPEC_ERROR_TYPES)
+def test_every_spec_error_type_is_raised_typed_over_http(
+    server: FakePostpress, status: int, type_: str, detail: str
+) -> None:
+    server.fail_next(Fault.error(status, type_))
+    retry = RetryPolicy(max_attempts=1)
+    with (
+        Client(server.api_key, server.base_url, retry=retry) as client,
+        pytest.raises(APIError) as caught,
+    ):
+        list(client.iter_pages(server.chat_id))
+    error = caught.value
+    assert type(error) is CLASS_BY_STATUS[status]
+    assert (error.status, error.type, error.title, error.detail) == (
+        status,
+        type_,
+        ERROR_TYPES[type_].title,
+        detail,
+    )
+    assert error.instance  # the fake's request id
+    assert (error.chat_id, error.page, error.attempts) == (server.chat_id, 1, 1)
+    assert str(error).startswith(f"{status} {type_}: {detail} [instance {error.instance}]")
+    assert server.api_key not in str(error)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
+import requests
 
 from postpress_frames._exceptions import (
     APIError,
@@ -23,6 +26,8 @@ from postpress_frames._exceptions import (
     api_error_from_response,
 )
 from postpress_frames._retry import RetryPolicy, is_retryable, parse_retry_after
+from postpress_frames.client import Client
+from postpress_frames.testing import FakePostpress, Fault
 
 NOW = datetime(2026, 5, 17, 9, 42, 11, tzinfo=UTC).timestamp()
 
@@ -247,3 +252,213 @@ def test_each_retry_is_logged_with_status_type_attempt_and_wait(
         "HTTP 503 errors/network_down (chat_id='chat_x', page 2); "
         "retrying in 0.25s (attempt 1 of 3 failed)"
     )
+
+
+# -- over HTTP against FakePostpress -----------------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[FakePostpress]:
+    with FakePostpress(messages=12, seed=3) as fake:
+        yield fake
+
+
+def client_for(server: FakePostpress, **policy: Any) -> tuple[Client, Recorder]:
+    sleep = Recorder()
+    settings: dict[str, Any] = {
+        "max_attempts": 3,
+        "initial_backoff": 0.0,
+        "retry_after_cap": 0.0,
+        **policy,
+    }
+    retry = RetryPolicy(sleep=sleep, **settings)
+    return Client(server.api_key, server.base_url, retry=retry, timeout=5.0), sleep
+
+
+def all_ids(client: Client, chat_id: str, **kwargs: Any) -> list[str]:
+    return [item["id"] for page in client.iter_pages(chat_id, **kwargs) for item in page.items]
+
+
+def expected_ids(server: FakePostpress) -> list[str]:
+    return [message["id"] for message in server.messages(server.chat_id)]
+
+
+@pytest.mark.parametrize(
+    ("status", "type_"),
+    [
+        (429, "errors/too_many_requests"),
+        (500, "errors/unexpected_error"),
+        (502, "errors/bad_gateway"),
+        (503, "errors/service_unavailable"),
+        (504, "errors/request_timeout"),
+    ],
+)
+def test_transient_statuses_are_retried_over_http(
+    server: FakePostpress, status: int, type_: str
+) -> None:
+    server.fail_next(Fault.error(status, type_), Fault.error(status, type_))
+    client, sleep = client_for(server)
+    with client:
+        assert all_ids(client, server.chat_id) == expected_ids(server)
+    assert len(server.requests) == 3
+    assert len(sleep.waits) == 2
+
+
+def test_retry_after_seconds_from_the_server_is_honoured_and_capped(
+    server: FakePostpress,
+) -> None:
+    server.fail_next(
+        Fault.error(429, "errors/too_many_requests", retry_after="2"),
+        Fault.error(503, "errors/service_unavailable", retry_after="3600"),
+    )
+    client, sleep = client_for(server, retry_after_cap=30.0, initial_backoff=9.0, jitter=0.0)
+    with client:
+        assert all_ids(client, server.chat_id) == expected_ids(server)
+    assert sleep.waits == [2.0, 30.0]
+
+
+def test_retry_after_http_date_from_the_server_is_honoured(server: FakePostpress) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
+    server.fail_next(Fault.error(429, "errors/too_many_requests", retry_after=when))
+    client, sleep = client_for(server, retry_after_cap=600.0, initial_backoff=9.0, jitter=0.0)
+    with client:
+        list(client.iter_pages(server.chat_id))
+    [wait] = sleep.waits
+    assert 30.0 < wait <= 40.0
+
+
+def test_attempts_run_out_with_the_last_typed_error(server: FakePostpress) -> None:
+    server.fail_next(
+        Fault.error(500, "errors/unexpected_error"),
+        Fault.error(502, "errors/bad_gateway"),
+        Fault.error(503, "errors/network_down", detail="Network is down."),
+    )
+    client, _ = client_for(server, max_attempts=3)
+    with client, pytest.raises(ServiceUnavailableError) as caught:
+        list(client.iter_pages(server.chat_id))
+    error = caught.value
+    assert (error.status, error.type, error.attempts, error.page) == (
+        503,
+        "errors/network_down",
+        3,
+        1,
+    )
+    assert "after 3 attempts" in str(error)
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "type_", "cls"),
+    [
+        (400, "errors/invalid_parameters", BadRequestError),
+        (401, "errors/expired_credentials", AuthenticationError),
+        (403, "errors/account_restricted", PermissionDeniedError),
+        (404, "errors/resource_not_found", NotFoundError),
+        (409, "errors/conflict", APIError),
+        (422, "errors/unprocessable", APIError),
+    ],
+)
+def test_client_errors_fail_at_once_over_http(
+    server: FakePostpress, status: int, type_: str, cls: type[APIError]
+) -> None:
+    server.fail_next(Fault.error(status, type_))
+    client, sleep = client_for(server, max_attempts=5)
+    with client, pytest.raises(cls) as caught:
+        list(client.iter_pages(server.chat_id))
+    assert caught.value.status == status
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+    assert sleep.waits == []
+
+
+@pytest.mark.parametrize("fault", [Fault.truncated, Fault.not_json, Fault.empty])
+def test_an_unreadable_200_is_retried_then_succeeds(server: FakePostpress, fault: Any) -> None:
+    server.fail_next(fault())
+    client, _ = client_for(server)
+    with client:
+        assert all_ids(client, server.chat_id) == expected_ids(server)
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("fault", [Fault.not_json, Fault.empty])
+def test_an_unreadable_200_that_persists_is_an_invalid_response(
+    server: FakePostpress, fault: Any
+) -> None:
+    server.fail_next(fault(), fault(), fault())
+    client, _ = client_for(server, max_attempts=3)
+    with client, pytest.raises(InvalidResponseError) as caught:
+        list(client.iter_pages(server.chat_id))
+    assert caught.value.unparsable
+    assert (caught.value.page, caught.value.attempts) == (1, 3)
+    assert len(server.requests) == 3
+
+
+def test_a_truncated_200_that_persists_fails_typed(server: FakePostpress) -> None:
+    server.fail_next(Fault.truncated(), Fault.truncated())
+    client, _ = client_for(server, max_attempts=2)
+    with client, pytest.raises((InvalidResponseError, TransportError)) as caught:
+        list(client.iter_pages(server.chat_id))
+    assert caught.value.attempts == 2
+
+
+def test_a_dropped_connection_is_retried(server: FakePostpress) -> None:
+    server.fail_next(Fault.drop())
+    client, _ = client_for(server)
+    with client:
+        assert all_ids(client, server.chat_id) == expected_ids(server)
+
+
+def test_dropped_connections_end_in_a_transport_error_with_its_cause(
+    server: FakePostpress,
+) -> None:
+    server.fail_next(Fault.drop(), Fault.drop())
+    client, _ = client_for(server, max_attempts=2)
+    with client, pytest.raises(TransportError) as caught:
+        list(client.iter_pages(server.chat_id))
+    assert (caught.value.attempts, caught.value.page, caught.value.chat_id) == (
+        2,
+        1,
+        server.chat_id,
+    )
+    assert isinstance(caught.value.__cause__, requests.RequestException)
+
+
+def test_a_read_timeout_is_retried_then_ends_in_a_transport_error(server: FakePostpress) -> None:
+    server.fail_next(Fault.delay(1.0), Fault.delay(1.0))
+    sleep = Recorder()
+    retry = RetryPolicy(max_attempts=2, initial_backoff=0.0, sleep=sleep)
+    with (
+        Client(server.api_key, server.base_url, retry=retry, timeout=(5.0, 0.2)) as client,
+        pytest.raises(TransportError, match="timed out") as caught,
+    ):
+        list(client.iter_pages(server.chat_id))
+    assert caught.value.attempts == 2
+    assert isinstance(caught.value.__cause__, requests.Timeout)
+
+
+def test_a_single_read_timeout_is_recovered(server: FakePostpress) -> None:
+    server.fail_next(Fault.delay(1.0))
+    retry = RetryPolicy(max_attempts=2, initial_backoff=0.0)
+    with Client(server.api_key, server.base_url, retry=retry, timeout=(5.0, 0.2)) as client:
+        assert all_ids(client, server.chat_id) == expected_ids(server)
+
+
+def test_a_proxy_html_error_page_is_retried_and_typed(server: FakePostpress) -> None:
+    page = b"<html><body><h1>502 Bad Gateway</h1>\n<hr>nginx</body></html>"
+    server.fail_next(Fault.raw(502, page), Fault.raw(502, page))
+    client, _ = client_for(server, max_attempts=2)
+    with client, pytest.raises(ServerError) as caught:
+        list(client.iter_pages(server.chat_id))
+    assert caught.value.status == 502
+    assert caught.value.type is None
+    assert caught.value.detail == "<html><body><h1>502 Bad Gateway</h1> <hr>nginx</body></html>"
+
+
+def test_a_failure_on_a_later_page_is_retried_without_refetching_earlier_pages(
+    server: FakePostpress,
+) -> None:
+    server.fail_page(2, Fault.error(503, "errors/no_channel"), times=2)
+    client, _ = client_for(server)
+    with client:
+        assert all_ids(client, server.chat_id, page_size=5) == expected_ids(server)
+    assert len(server.requests) == 3 + 2
