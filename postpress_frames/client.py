@@ -232,6 +232,9 @@ class Client:
         self._base_url = _check_base_url(base_url)
         self._origin = _origin(self._base_url)
         self._timeout = _check_timeout(timeout)
+        self._connect_timeout, self._read_timeout = (
+            self._timeout if isinstance(self._timeout, tuple) else (self._timeout, self._timeout)
+        )
         if retry is None:
             if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
                 raise ConfigurationError(
@@ -405,18 +408,27 @@ class Client:
         # segment; the URL is already fully quoted, so send it byte for byte.
         prepared.url = url
         settings = self._session.merge_environment_settings(url, {}, None, None, None)
+        where = _origin_text(self._origin)
         try:
             return self._session.send(
                 prepared, allow_redirects=False, timeout=self._timeout, **settings
             )
-        except requests.Timeout as exc:
-            problem = f"request timed out (timeout={self._timeout!r}s)"
+        except requests.ConnectTimeout as exc:
+            problem = f"connecting to {where} timed out after {self._connect_timeout}s"
+            raise TransportError(problem, chat_id=chat_id, page=page) from exc
+        except requests.ReadTimeout as exc:
+            problem = f"no response from {where} within the {self._read_timeout}s read timeout"
+            raise TransportError(problem, chat_id=chat_id, page=page) from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            problem = f"the response from {where} was cut short: {body_excerpt(str(exc), 160)}"
             raise TransportError(problem, chat_id=chat_id, page=page) from exc
         except requests.ConnectionError as exc:
-            problem = f"connection to {self._origin[1]} failed: {body_excerpt(str(exc), 160)}"
+            problem = f"connection to {where} failed: {body_excerpt(str(exc), 160)}"
             raise TransportError(problem, chat_id=chat_id, page=page) from exc
         except requests.RequestException as exc:
-            problem = f"request failed: {type(exc).__name__}: {body_excerpt(str(exc), 160)}"
+            problem = (
+                f"request to {where} failed: {type(exc).__name__}: {body_excerpt(str(exc), 160)}"
+            )
             raise TransportError(problem, chat_id=chat_id, page=page) from exc
 
     def _scrub(self, data: bytes) -> bytes:
