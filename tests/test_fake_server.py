@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -560,3 +561,14 @@ def test_add_chat_names_a_message_that_is_not_json() -> None:
         server.add_chat("c", [{"id": "msg_bad", "text": object()}])
     server.add_chat("c", demo_chat(2))
     assert server.chat_ids == ["c"]
+
+
+def test_the_committed_sample_is_what_the_server_serves(session: requests.Session) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    with FakePostpress({"chat_demo": demo_chat(75, seed=0)}, api_key=KEY) as server:
+        cursor = None
+        for number in (1, 2, 3):
+            response = get(session, server, limit=25, **({"cursor": cursor} if cursor else {}))
+            assert response.content == (sample / f"page-{number}.json").read_bytes(), number
+            cursor = response.json()["cursor"]
+    assert cursor is None
