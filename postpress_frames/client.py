@@ -36,7 +36,13 @@ from ._exceptions import (
     body_excerpt,
 )
 from ._pagination import CursorPaginator
-from ._params import check_page_size, check_range, check_sender_id, quote_chat_id
+from ._params import (
+    TimestampLike,
+    check_page_size,
+    check_range,
+    check_sender_id,
+    quote_chat_id,
+)
 from ._retry import RetryPolicy, parse_retry_after
 from ._version import __version__
 
@@ -258,6 +264,16 @@ class Client:
         """The retry policy in use."""
         return self._retry
 
+    def clone(self) -> Client:
+        """A new client with the same key, base URL, timeout and retry policy.
+
+        It has its own fresh session (requests sessions are not thread-safe), so give each
+        worker thread a clone. Close it when done.
+        """
+        return Client(
+            self._api_key.reveal(), self._base_url, timeout=self._timeout, retry=self._retry
+        )
+
     def __repr__(self) -> str:
         return f"Client(base_url={self._base_url!r}, api_key={self._api_key!r})"
 
@@ -285,8 +301,8 @@ class Client:
         self,
         chat_id: str,
         *,
-        after: Any = None,
-        before: Any = None,
+        after: TimestampLike | None = None,
+        before: TimestampLike | None = None,
         sender_id: str | None = None,
         page_size: int = 250,
     ) -> Iterator[Page]:

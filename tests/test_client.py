@@ -376,3 +376,15 @@ def test_a_closed_client_refuses_new_fetches(server: FakePostpress) -> None:
     client.close()  # idempotent
     with pytest.raises(ConfigurationError, match="closed"):
         client.iter_pages(server.chat_id)
+
+
+def test_a_clone_has_the_same_settings_and_its_own_session(server: FakePostpress) -> None:
+    borrowed = CountingSession()
+    original = client_for(server, session=borrowed, timeout=(3.0, 4.0))
+    with original.clone() as twin:
+        assert repr(twin) == repr(original)
+        assert twin.retry_policy is original.retry_policy
+        assert fetch_ids(twin, server.chat_id) == ids(server.messages(server.chat_id))
+    assert borrowed.close_calls == 0
+    assert header(server.requests[-1], "X-API-KEY") == server.api_key
+    original.close()
