@@ -243,16 +243,18 @@ def _member(persona: _Persona, account_id: str, *, is_account: bool, epoch_ms: b
 
 
 def _cast(chat_id: str, account_id: str) -> list[_Member]:
-    """The account plus 3 or 4 others; exactly one (the chattiest) sends epoch milliseconds.
+    """The account plus 3 or 4 others; exactly one of them sends epoch milliseconds.
 
     The cast depends on the chat and the account only, so messages added to a chat later
     (:func:`messages_after`) come from the same people whatever the seed.
     """
     rng = random.Random(f"postpress-cast\x00{account_id}\x00{chat_id}")
     others = rng.sample(_OTHERS, rng.choice((3, 4)))
-    chatty = max(others, key=lambda p: p.weight)  # sends epoch ms: seen even in small chats
+    # The second chattiest sends epoch milliseconds: about a fifth of the messages, and
+    # still present in small chats.
+    in_ms = sorted(others, key=lambda p: p.weight, reverse=True)[1]
     members = [_member(_ACCOUNT, account_id, is_account=True, epoch_ms=False)]
-    members += [_member(p, account_id, is_account=False, epoch_ms=p is chatty) for p in others]
+    members += [_member(p, account_id, is_account=False, epoch_ms=p is in_ms) for p in others]
     return members
 
 
@@ -501,18 +503,20 @@ def _build(
     built: list[dict[str, Any]] = list(earlier)
     first_new = len(built)
     by_id: dict[str, dict[str, Any]] = {}
+    others_of = {id(m): [o for o in members if o is not m] for m in members}
+    rand = rng.random  # hot loop: about thirty draws per message
     for k in range(n):
         i = first_new + k
         ms = times[k]
         member = members[senders[k]]
         persona = member.persona
         tag = forced.get(k, "")
-        roll = rng.random()
+        roll = rand()
         msg_id = "msg_" + _ulid(ms, rng)
         is_event = tag == "event" or (not tag and roll < 0.02)
         deleted = tag == "deleted" or (not tag and 0.02 <= roll < 0.04)
         msg: dict[str, Any] = {"object": "Message", "id": msg_id}
-        if tag == "alias" or rng.random() < 0.1:
+        if tag == "alias" or rand() < 0.1:
             msg["message_id"] = msg_id
         msg["provider_id"] = f"urn:li:msg:2-{rng.getrandbits(96):024x}"
         msg["account_id"] = account_id
@@ -525,45 +529,45 @@ def _build(
         kinds: list[str] = []
         if tag in _ATTACHMENT_TAGS:
             kinds = [tag]
-        elif not is_event and not deleted and rng.random() < 0.09:
-            kinds = rng.choices(
-                _RANDOM_KINDS, k=1 + int(rng.random() < 0.3) + int(rng.random() < 0.1)
-            )
+        elif not is_event and not deleted and rand() < 0.09:
+            kinds = rng.choices(_RANDOM_KINDS, k=1 + int(rand() < 0.3) + int(rand() < 0.1))
         if is_event:
             text: str | None = None if tag == "event" else rng.choice(_EVENT_TEXT)
             if text:
                 text = text.format(name=persona.name)
-        elif deleted or (kinds and rng.random() < 0.4):
+        elif deleted or (kinds and rand() < 0.4):
             text = None
         else:
             text = _text(rng, persona)
         msg["text"] = text
         msg["is_sender"] = 1 if member.is_account else 0
-        msg["attachments"] = _attachments(rng, member, ms, msg_id, kinds, showcase=bool(tag))
+        msg["attachments"] = (
+            _attachments(rng, member, ms, msg_id, kinds, showcase=bool(tag)) if kinds else []
+        )
 
-        quoting = tag in ("quoted", "quoted_bare") or (not tag and rng.random() < 0.04)
+        quoting = tag in ("quoted", "quoted_bare") or (not tag and rand() < 0.04)
         if not is_event and i and quoting:
             target = _pick_earlier(rng, built, i)
             if target is not None:
                 quoted: dict[str, Any] = {}
-                if tag == "quoted" or (tag != "quoted_bare" and rng.random() < 0.7):
+                if tag == "quoted" or (tag != "quoted_bare" and rand() < 0.7):
                     quoted["message_id"] = target["id"]
                 quoted["provider_id"] = target["provider_id"]
                 quoted["sender_id"] = target["sender_id"]
                 quoted["text"] = target.get("text")
                 own = copy.deepcopy(target.get("attachments") or [])
-                if not own and (tag == "quoted" or rng.random() < 0.4):
+                if not own and (tag == "quoted" or rand() < 0.4):
                     sender = next(
                         (m for m in members if m.sender_id == target["sender_id"]), member
                     )
                     own = _attachments(rng, sender, ms, target["id"], [rng.choice(_RANDOM_KINDS)])
                 quoted["attachments"] = own
                 msg["quoted"] = quoted
-        if tag == "forwarded" or rng.random() < 0.3:
-            msg["is_forwarded"] = tag == "forwarded" or rng.random() < 0.1
+        if tag == "forwarded" or rand() < 0.3:
+            msg["is_forwarded"] = tag == "forwarded" or rand() < 0.1
 
         reactions: list[dict[str, Any]] = []
-        if not is_event and not deleted and rng.random() < 0.15:
+        if not is_event and not deleted and rand() < 0.15:
             for reactor in rng.sample(list(members), rng.randint(1, min(3, len(members)))):
                 reactions.append(
                     {
@@ -574,17 +578,15 @@ def _build(
                 )
         msg["reactions"] = reactions
 
-        undelivered = tag == "undelivered" or rng.random() < 0.01
+        undelivered = tag == "undelivered" or rand() < 0.01
         recent = cap_ms is not None and cap_ms - ms < 2 * _HOUR
-        seen = 0 if undelivered or (recent and rng.random() < 0.5) else 1
+        seen = 0 if undelivered or (recent and rand() < 0.5) else 1
         seen_by: dict[str, str | bool] = {}
-        receipts = rng.random()
+        receipts = rand()
         if receipts >= 0.1:  # otherwise the provider sends no receipts at all
-            for other in members:
-                if other is member:
-                    continue
+            for other in others_of[id(member)]:
                 if not seen:
-                    if rng.random() < 0.5:
+                    if rand() < 0.5:
                         seen_by[other.attendee_id] = False
                 elif receipts < 0.55:
                     at = ms + int(rng.expovariate(1 / (20 * _MINUTE)))
@@ -592,30 +594,28 @@ def _build(
                         at = max(ms, min(at, cap_ms - 1))
                     seen_by[other.attendee_id] = format_timestamp_ms(at)
                 else:
-                    seen_by[other.attendee_id] = rng.random() < 0.9
+                    seen_by[other.attendee_id] = rand() < 0.9
         msg["seen"] = seen
         msg["seen_by"] = seen_by
-        msg["hidden"] = 1 if tag == "hidden" or (not tag and rng.random() < 0.01) else 0
+        msg["hidden"] = 1 if tag == "hidden" or (not tag and rand() < 0.01) else 0
         msg["deleted"] = 1 if deleted else 0
-        edited = (
-            not is_event and not deleted and (tag == "edited" or (not tag and rng.random() < 0.04))
-        )
+        edited = not is_event and not deleted and (tag == "edited" or (not tag and rand() < 0.04))
         msg["edited"] = 1 if edited else 0
         msg["is_event"] = 1 if is_event else 0
         msg["delivered"] = 0 if undelivered else 1
-        behavior = rng.random()
+        behavior = rand()
         msg["behavior"] = (
             None
             if tag == "nulls" or behavior < 0.08
             else (0 if behavior < 0.9 else rng.randint(1, 3))
         )
         if is_event:
-            if rng.random() < 0.9:
+            if rand() < 0.9:
                 msg["event_type"] = rng.randrange(14)
-        elif rng.random() < 0.05:
+        elif rand() < 0.05:
             msg["event_type"] = 0
 
-        if i and not is_event and (tag == "thread" or (not tag and rng.random() < 0.03)):
+        if i and not is_event and (tag == "thread" or (not tag and rand() < 0.03)):
             # Thread roots are new messages only: earlier ones are not ours to modify.
             root = _pick_earlier(rng, built, i, lowest=first_new)
             if root is not None:
@@ -625,16 +625,16 @@ def _build(
                 reply_by = root.setdefault("reply_by", [])
                 if member.attendee_id not in reply_by:
                     reply_by.append(member.attendee_id)
-        elif rng.random() < 0.02:
+        elif rand() < 0.02:
             msg["replies"] = 0
             msg["reply_by"] = []
 
         if tag in ("inmail", "inmail_null") or (
-            not tag and persona.attendee_type == "ORGANIZATION" and rng.random() < 0.5
+            not tag and persona.attendee_type == "ORGANIZATION" and rand() < 0.5
         ):
             msg["subject"] = (
                 None
-                if tag == "inmail_null" or (tag != "inmail" and rng.random() < 0.15)
+                if tag == "inmail_null" or (tag != "inmail" and rand() < 0.15)
                 else rng.choice(_SUBJECTS)
             )
             msg["message_type"] = rng.choice(
@@ -642,20 +642,16 @@ def _build(
             )
         elif i == 0:
             msg["message_type"] = "INVITATION"
-        elif tag == "nulls" or rng.random() < 0.85:
-            msg["message_type"] = "MESSAGE" if rng.random() < 0.97 else "INVITATION"
-        if tag == "nulls" or rng.random() < 0.7:
-            msg["attendee_type"] = "OTHER" if rng.random() < 0.03 else persona.attendee_type
-        if tag == "nulls" or rng.random() < 0.7:
+        elif tag == "nulls" or rand() < 0.85:
+            msg["message_type"] = "MESSAGE" if rand() < 0.97 else "INVITATION"
+        if tag == "nulls" or rand() < 0.7:
+            msg["attendee_type"] = "OTHER" if rand() < 0.03 else persona.attendee_type
+        if tag == "nulls" or rand() < 0.7:
             msg["attendee_distance"] = persona.distance
-        if tag == "nulls" or rng.random() < 0.6:
+        if tag == "nulls" or rand() < 0.6:
             msg["sender_urn"] = member.urn
 
-        if (
-            i
-            and not is_event
-            and (tag in ("reply", "reply_null") or (not tag and rng.random() < 0.12))
-        ):
+        if i and not is_event and (tag in ("reply", "reply_null") or (not tag and rand() < 0.12)):
             target = _pick_earlier(rng, built, i)
             if target is not None:
                 msg["reply_to"] = {
