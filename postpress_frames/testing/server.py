@@ -8,7 +8,10 @@ messages arriving between two page requests make it misbehave on purpose.
 
 Choices where the spec page is silent, so clients and tests know what to expect:
 
-* Checks run in this order: route (404), ``X-API-KEY`` (401), query (400), chat (404).
+* Checks run in this order: ``X-API-KEY`` (401), route (404), query (400), chat (404).
+* A scripted fault answers a ``GET`` of the messages route before any check; ``delay``,
+  ``truncated`` and ``repeat_cursor`` wrap the normal answer instead of replacing it.
+  Queued faults (``fail_next``) go before page faults (``fail_page``).
 * Bad query parameters get a 400 envelope of type ``errors/invalid_parameters`` naming the
   parameter: ``limit`` outside 1..250 or not digits, a timestamp not exactly
   ``YYYY-MM-DDTHH:MM:SS.mmmZ`` or not a real date, an empty or unknown cursor, an empty
