@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from ._exceptions import (
     TransportError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "RateLimitGate", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 logger = logging.getLogger("postpress_frames")
 
@@ -203,3 +204,42 @@ def _where(error: BaseException | None) -> str:
     if page is not None:
         parts.append(f"page {page}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+class RateLimitGate:
+    """Makes clients that share it back off together: a 429 seen by one pauses them all.
+
+    The client that gets the 429 calls :meth:`pause` with the wait it was asked for; every
+    client calls :meth:`wait` before each request, so workers of one ``sync_chats`` run stop
+    hammering the API together instead of each finding the limit on its own.
+
+    >>> gate = RateLimitGate()
+    >>> gate.pause(0.0); gate.wait()
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Hold every sharer's next request for ``seconds`` from now (never shortens a pause)."""
+        with self._lock:
+            self._until = max(self._until, self._clock() + max(0.0, seconds))
+
+    def remaining(self) -> float:
+        """Seconds until requests may go out again (0 when open)."""
+        with self._lock:
+            return max(0.0, self._until - self._clock())
+
+    def wait(self) -> None:
+        """Block until the gate is open."""
+        while (left := self.remaining()) > 0:
+            logger.info("rate limited: all workers wait %.2fs", left)
+            self._sleep(left)

@@ -43,7 +43,7 @@ from ._params import (
     check_sender_id,
     quote_chat_id,
 )
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RateLimitGate, RetryPolicy, parse_retry_after
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "Page"]
@@ -229,6 +229,7 @@ class Client:
         max_retries: int = 5,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
+        gate: RateLimitGate | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
@@ -250,6 +251,7 @@ class Client:
         elif not isinstance(retry, RetryPolicy):
             raise ConfigurationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         self._retry = retry
+        self._gate = gate
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._closed = False
@@ -264,14 +266,19 @@ class Client:
         """The retry policy in use."""
         return self._retry
 
-    def clone(self) -> Client:
-        """A new client with the same key, base URL, timeout and retry policy.
+    def clone(self, *, gate: RateLimitGate | None = None) -> Client:
+        """A new client with the same key, base URL, timeout, retry policy and gate.
 
         It has its own fresh session (requests sessions are not thread-safe), so give each
-        worker thread a clone. Close it when done.
+        worker thread a clone; pass one shared ``gate`` to make the clones back off together
+        on 429. Close it when done.
         """
         return Client(
-            self._api_key.reveal(), self._base_url, timeout=self._timeout, retry=self._retry
+            self._api_key.reveal(),
+            self._base_url,
+            timeout=self._timeout,
+            retry=self._retry,
+            gate=gate or self._gate,
         )
 
     def __repr__(self) -> str:
@@ -364,15 +371,21 @@ class Client:
     ) -> tuple[bytes, list[tuple[str, dict[str, Any]]], str | None]:
         """One attempt at one page: the raw body, its (id, item) pairs and its cursor."""
         url = f"{self._base_url}{path}?{urlencode(params, quote_via=quote, safe=':')}"
+        if self._gate is not None:
+            self._gate.wait()
         response = self._get_following_same_host_redirects(url, chat_id=chat_id, page=page)
         raw = response.content
         if not 200 <= response.status_code < 300:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if response.status_code == 429 and self._gate is not None:
+                wait = self._retry.backoff(1) if retry_after is None else retry_after
+                self._gate.pause(min(wait, self._retry.retry_after_cap))
             raise api_error_from_response(
                 response.status_code,
                 self._scrub(raw),
                 chat_id=chat_id,
                 page=page,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
             )
         body = self._parse_json(raw, chat_id=chat_id, page=page)
         items, cursor = _validate_body(body, chat_id=chat_id, page=page)

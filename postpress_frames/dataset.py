@@ -54,7 +54,9 @@ def split_by_chat(frames: ChatFrames) -> dict[str, ChatFrames]:
     for chat_id in messages.get_column("chat_id").unique(maintain_order=True).to_list():
         ids = messages.filter(pl.col("chat_id") == chat_id).get_column("id")
         tables = {
-            name: frame.filter(pl.col("id" if name == "messages" else "message_id").is_in(ids.implode()))
+            name: frame.filter(
+                pl.col("id" if name == "messages" else "message_id").is_in(ids.implode())
+            )
             for name, frame in frames.items()
         }
         out[chat_id] = ChatFrames(**tables)

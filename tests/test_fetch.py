@@ -47,7 +47,9 @@ def test_fetch_chat_without_original(big_server: FakePostpress) -> None:
     frames.validate()
 
 
-def test_progress_bar_counts_messages(big_server: FakePostpress, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_counts_messages(
+    big_server: FakePostpress, capsys: pytest.CaptureFixture[str]
+) -> None:
     with Client(api_key=big_server.api_key, base_url=big_server.base_url) as client:
         fetch_chat(big_server.chat_id, client=client, progress=True, after="2026-10-01")
     err = capsys.readouterr().err
@@ -57,7 +59,9 @@ def test_progress_bar_counts_messages(big_server: FakePostpress, capsys: pytest.
 
 def test_fetch_chat_raises_the_typed_error(big_server: FakePostpress) -> None:
     with (
-        Client(api_key=big_server.api_key, base_url=big_server.base_url, retry=FAST_RETRY) as client,
+        Client(
+            api_key=big_server.api_key, base_url=big_server.base_url, retry=FAST_RETRY
+        ) as client,
         pytest.raises(NotFoundError) as caught,
     ):
         fetch_chat("chat_nope", client=client)
