@@ -13,7 +13,7 @@ DEMO_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test lint typecheck pytest format clean
+.PHONY: setup browser demo test lint typecheck pytest format clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,14 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON) --quiet
 	@touch $@
 
+# The report test opens the HTML report in Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the report test"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: setup
 	$(BIN)/postpress-frames demo $(DEMO_ARGS)
 
@@ -35,7 +43,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -1,0 +1,5 @@
+"""``python -m postpress_frames``: the same as the ``postpress-frames`` command."""
+
+from postpress_frames.cli import main
+
+main()
