@@ -22,7 +22,7 @@ from postpress_frames.schemas import (
     UnknownValueWarning,
     polars_schema,
 )
-from tests.strategies import ABSENT, full_message, page_of
+from tests.strategies import ABSENT, FLAGS, full_message, page_of
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -351,3 +351,51 @@ def test_chat_frames_rejects_non_frames() -> None:
 def test_validate_returns_the_frames() -> None:
     frames = build(page_of(full_message()))
     assert frames.validate() is frames
+
+
+# -- golden: the committed sample pages --------------------------------------------------
+
+
+def sample_pages() -> list[bytes]:
+    files = sorted(SAMPLE.glob("page-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    assert files, f"no sample pages under {SAMPLE}"
+    return [file.read_bytes() for file in files]
+
+
+def oracle(pages: list[bytes]) -> dict[str, Any]:
+    """What the tables must hold, computed in plain Python from the parsed pages."""
+    kept: dict[str, dict[str, Any]] = {}
+    for body in pages:
+        for item in json.loads(body)["items"]:
+            kept.setdefault(item.get("id") or item["message_id"], item)
+    attachments = sum(
+        len(item["attachments"]) + len((item.get("quoted") or {}).get("attachments") or [])
+        for item in kept.values()
+    )
+    return {
+        "ids": sorted(kept, key=lambda k: (kept[k]["timestamp"], k)),
+        "attachments": attachments,
+        "reactions": sum(len(item["reactions"]) for item in kept.values()),
+        "seen_by": sum(len(item["seen_by"]) for item in kept.values()),
+        "texts": {k: item["text"] for k, item in kept.items()},
+        "flags": {k: tuple(item[f] == 1 for f in FLAGS) for k, item in kept.items()},
+    }
+
+
+def test_golden_sample_pages_match_the_oracle() -> None:
+    pages = sample_pages()
+    frames = build(*pages).validate()
+    expected = oracle(pages)
+    assert frames.messages["id"].to_list() == expected["ids"]
+    assert frames.attachments.height == expected["attachments"]
+    assert frames.reactions.height == expected["reactions"]
+    assert frames.seen_by.height == expected["seen_by"]
+    assert dict(frames.messages.select("id", "text").iter_rows()) == expected["texts"]
+    flags = frames.messages.select("id", pl.concat_list(FLAGS).alias("f"))
+    assert {k: tuple(v) for k, v in flags.iter_rows()} == expected["flags"]
+
+
+def test_golden_sample_pages_exercise_every_table_and_variant() -> None:
+    frames = build(*sample_pages())
+    assert all(frames[name].height > 0 for name in frames)
+    assert frames.seen_by["seen_at"].null_count() not in (0, frames.seen_by.height)
