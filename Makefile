@@ -9,11 +9,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+BENCH_ARGS ?=
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup browser demo test lint typecheck pytest format clean
+.PHONY: setup browser demo test bench lint typecheck pytest format clean
 
 setup: $(STAMP)
 
@@ -47,6 +48,10 @@ pytest: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The benchmark suite (bench/): prints one table and records it in bench/RESULTS.md.
+bench: setup
+	$(BIN)/python bench/run.py --write-results $(BENCH_ARGS)
 
 format: setup
 	$(BIN)/ruff format .
