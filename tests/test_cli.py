@@ -208,3 +208,33 @@ def test_stats_and_report_on_a_dataset(canary_server: FakePostpress, tmp_path: P
     assert "<table" in html
     assert "http://" not in html
     assert "https://" not in html
+
+
+def test_sync_three_chats_twice_matches_the_server(tmp_path: Path) -> None:
+    import duckdb
+
+    from postpress_frames.dataset import read_chat, table_glob
+    from postpress_frames.testing import demo_chats
+
+    chats = demo_chats(3, 400, seed=5)
+    lake = tmp_path / "lake"
+    with FakePostpress(chats) as server:
+        first = run("sync", *chats, "--dataset", str(lake), "--workers", "3", server=server)
+        assert first.returncode == 0, first.stderr
+        for chat_id in chats:
+            newest = server.messages(chat_id)[0]
+            server.edit_message(chat_id, newest["id"], text="edited between runs")
+            server.add_messages(chat_id, 15)
+        second = run("sync", *chats, "--dataset", str(lake), server=server)
+        assert second.returncode == 0, second.stderr
+        assert second.stdout.count("15 added, 1 updated") == 3
+        expected = {c: {m["id"]: m["text"] for m in server.messages(c)} for c in chats}
+    for chat_id, messages in expected.items():
+        stored = read_chat(lake, chat_id).validate().messages
+        assert stored["id"].n_unique() == stored.height == len(messages)
+        assert dict(stored.select("id", "text").iter_rows()) == messages
+    (count,) = duckdb.execute(
+        "SELECT count(*) FROM read_parquet(?, hive_partitioning = true)",
+        [table_glob(lake, "messages")],
+    ).fetchall()[0]
+    assert count == sum(len(m) for m in expected.values())
