@@ -94,7 +94,8 @@ def expected_ids(server: FakePostpress, filters: dict[str, Any]) -> list[str]:
     return kept
 
 
-CASES = [(1, "none")] + [
+# Page size 1 costs one request per message, so it runs on the smaller filtered windows.
+CASES = [(1, "none"), (1, "sender_id"), (1, "all")] + [
     (size, name)
     for size in (7, 100, 250)
     for name in ("none", "after", "before", "sender_id", "all")
