@@ -108,9 +108,9 @@ def test_duckdb_reads_every_file_with_the_same_values(frames, tmp_path: Path) ->
     assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
     assert types["is_sender"] == "BOOLEAN"
     got = pl.from_arrow(
-        con.execute(
-            "SELECT id, timestamp, is_sender, text FROM read_parquet(?) ORDER BY timestamp, id",
-            [str(tmp_path / "chat" / "messages.parquet")],
+        con.sql(
+            "SELECT id, timestamp, is_sender, text FROM read_parquet($f) ORDER BY timestamp, id",
+            params={"f": str(tmp_path / "chat" / "messages.parquet")},
         ).to_arrow_table()
     )
     assert isinstance(got, pl.DataFrame)
