@@ -76,6 +76,13 @@ def _client_options(func: F) -> F:
     )(func)
 
 
+PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr [default: when stderr is a terminal].",
+)
+
+
 def _client(api_key: str | None, base_url: str | None) -> Any:
     from postpress_frames.client import Client
 
@@ -110,11 +117,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--sender-id", help="Only messages from this sender id.")
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
 @click.option("--no-original", is_flag=True, help="Drop the raw provider payload column.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on stderr [default: when stderr is a terminal].",
-)
+@PROGRESS_OPTION
 @_client_options
 def fetch(
     chat_id: str,
@@ -158,12 +161,14 @@ def fetch(
 @click.option("--dataset", required=True, type=click.Path(path_type=Path), help="Dataset root.")
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
+@PROGRESS_OPTION
 @_client_options
 def sync(
     chat_ids: Sequence[str],
     dataset: Path,
     workers: int,
     page_size: int,
+    progress: bool | None,
     api_key: str | None,
     base_url: str | None,
 ) -> None:
@@ -176,7 +181,14 @@ def sync(
     from postpress_frames.sync import sync_chats
 
     with _client(api_key, base_url) as client:
-        results = sync_chats(chat_ids, dataset, client=client, workers=workers, page_size=page_size)
+        results = sync_chats(
+            chat_ids,
+            dataset,
+            client=client,
+            workers=workers,
+            page_size=page_size,
+            progress=sys.stderr.isatty() if progress is None else progress,
+        )
     for result in results:
         click.echo(str(result))
     failed = [r.error for r in results if r.error is not None]

@@ -18,13 +18,15 @@ messages last, as the commit point) and the next sync redoes the work.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import polars as pl
@@ -38,6 +40,7 @@ from postpress_frames.dataset import (
     partition_dir,
     scan_table,
 )
+from postpress_frames.fetch import with_progress
 from postpress_frames.frames import frames_from_pages
 from postpress_frames.parquet import write_table
 from postpress_frames.schemas import TABLE_MODELS
@@ -77,6 +80,13 @@ class SyncResult:
 
 def _key(table: str) -> str:
     return "id" if table == "messages" else "message_id"
+
+
+def _observed(pages: Iterable[Page], on_page: Callable[[Page], None] | None) -> Iterator[Page]:
+    for page in pages:
+        if on_page is not None:
+            on_page(page)
+        yield page
 
 
 def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
@@ -183,6 +193,12 @@ def _remove_leftovers(root: Path, chat_id: str, chat_staging: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _chats_bar(chats: int) -> Any:
+    from tqdm.auto import tqdm  # imported here: keeps `import postpress_frames` fast
+
+    return tqdm(desc=f"syncing {chats} chats", unit=" msg", dynamic_ncols=True)
+
+
 def newest_timestamp(root: str | Path, chat_id: str) -> datetime | None:
     """The timestamp of the newest stored message of ``chat_id``, or None."""
     value = (
@@ -203,8 +219,12 @@ def sync_chat(
     page_size: int = 250,
     batch_pages: int = 40,
     include_original: bool = True,
+    progress: bool = False,
+    on_page: Callable[[Page], None] | None = None,
 ) -> SyncResult:
     """Bring ``chat_id`` in the dataset at ``root`` up to date; see the module docstring.
+
+    ``progress=True`` shows a progress bar; ``on_page`` is called with every fetched page.
 
     Raises the fetch's :class:`~postpress_frames.PostpressError` after leaving the stored
     files as they were.
@@ -218,10 +238,11 @@ def sync_chat(
     try:
         newest = newest_timestamp(root, chat_id)
         after = None if newest is None else newest - overlap
+        pages: Iterable[Page] = client.iter_pages(chat_id, after=after, page_size=page_size)
+        if progress:
+            pages = with_progress(pages, desc=chat_id)
         fetched = pages_seen = 0
-        for number, batch in enumerate(
-            _batches(client.iter_pages(chat_id, after=after, page_size=page_size), batch_pages)
-        ):
+        for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
             frames = frames_from_pages(batch, include_original=include_original).validate()
             pages_seen += len(batch)
             fetched += frames.messages.height
@@ -258,8 +279,11 @@ def sync_chats(
     workers: int = 4,
     overlap: timedelta = DEFAULT_OVERLAP,
     page_size: int = 250,
+    progress: bool = False,
 ) -> list[SyncResult]:
     """Sync several chats concurrently; one chat's failure does not stop or lose the others.
+
+    ``progress=True`` shows one bar counting the messages fetched and the chats done.
 
     Returns one :class:`SyncResult` per chat, in the order given; failed chats carry their
     error and leave their stored files as they were.
@@ -269,21 +293,32 @@ def sync_chats(
         raise ValueError("workers must be at least 1")
     gate = RateLimitGate()
     template = client if client is not None else Client()
+    bar = _chats_bar(len(ids)) if progress else None
+    finished = itertools.count(1)  # next() on it is atomic under the GIL
 
     def one(chat_id: str) -> SyncResult:
         worker_client = template.clone(gate=gate)
         try:
             return sync_chat(
-                chat_id, root, client=worker_client, overlap=overlap, page_size=page_size
+                chat_id,
+                root,
+                client=worker_client,
+                overlap=overlap,
+                page_size=page_size,
+                on_page=None if bar is None else lambda page: bar.update(len(page.items)),
             )
         except Exception as exc:  # reported per chat: one failure must not lose the others
             return SyncResult(chat_id, error=exc)
         finally:
             worker_client.close()
+            if bar is not None:
+                bar.set_postfix(chats=f"{next(finished)}/{len(ids)}")
 
     try:
         with ThreadPoolExecutor(max_workers=min(workers, max(len(ids), 1))) as pool:
             return list(pool.map(one, ids))
     finally:
+        if bar is not None:
+            bar.close()
         if client is None:
             template.close()

@@ -109,3 +109,21 @@ def test_sync_chats_reports_each_chat_and_survives_a_failure(tmp_path: Path) -> 
         assert [r.added for r in again] == [10, 10, 10]
         total = scan_dataset(tmp_path)["messages"].collect().height
         assert total == sum(len(server.messages(c)) for c in chats)
+
+
+def test_sync_chats_progress_counts_messages_and_chats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chats = demo_chats(2, 120, seed=3)
+    seen: list[int] = []
+    with FakePostpress(chats) as server:
+        client = Client(api_key=server.api_key, base_url=server.base_url, retry=FAST_RETRY)
+        sync_chats(chats, tmp_path, client=client, workers=2, progress=True)
+        chat = next(iter(chats))
+        server.add_messages(chat, 5)
+        sync_chat(chat, tmp_path, client=client, on_page=lambda page: seen.append(len(page.items)))
+    err = capsys.readouterr().err
+    assert "syncing 2 chats" in err
+    assert "240 msg" in err
+    assert "chats=2/2" in err
+    assert sum(seen) >= 5  # the new messages and the overlap window
