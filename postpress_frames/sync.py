@@ -32,6 +32,7 @@ from urllib.parse import quote
 import polars as pl
 
 from postpress_frames._atomic import TMP_PREFIX, commit_file, temp_path_for
+from postpress_frames._params import quote_chat_id
 from postpress_frames._retry import RateLimitGate
 from postpress_frames.client import Client, Page
 from postpress_frames.dataset import (
@@ -185,6 +186,18 @@ def _commit(root: Path, chat_id: str, written: dict[str, Path]) -> None:
         commit_file(written[table], partition_dir(root, table, chat_id) / PART_FILE)
 
 
+def staging_dir(root: str | Path, chat_id: str) -> Path:
+    """The hidden folder a sync of ``chat_id`` stages its batches in; always one of its own.
+
+    Named like a partition (``chat_id=<percent-encoded>``), so ``.`` and ``..`` stay names
+    and never resolve to the staging root or the dataset root, which sync deletes from.
+
+    >>> staging_dir("lake", "..").as_posix()
+    'lake/.staging/chat_id=..'
+    """
+    return Path(root) / STAGING / f"chat_id={quote(chat_id, safe='')}"
+
+
 def _remove_leftovers(root: Path, chat_id: str, chat_staging: Path) -> None:
     """Delete what a sync of this chat that died left behind: staging and hidden temp files."""
     shutil.rmtree(chat_staging, ignore_errors=True)
@@ -229,10 +242,11 @@ def sync_chat(
     Raises the fetch's :class:`~postpress_frames.PostpressError` after leaving the stored
     files as they were.
     """
+    quote_chat_id(chat_id)  # a ConfigurationError for a non-string or empty id, before any I/O
     root = Path(root)
     own_client = client is None
     client = client or Client()
-    chat_staging = root / STAGING / quote(chat_id, safe="")
+    chat_staging = staging_dir(root, chat_id)
     _remove_leftovers(root, chat_id, chat_staging)
     staging = chat_staging / uuid.uuid4().hex
     try:
