@@ -173,7 +173,7 @@ def _merge(
     for table, within in CHILD_ORDER.items():
         merged = (
             _merged(root, chat_id, table, staged[table])
-            .join(rank.lazy(), on="message_id", how="inner")
+            .join(rank.lazy(), on="message_id", how="inner", maintain_order="left")
             .sort("_rank", *within, maintain_order=True)
             .drop("_rank")
         )
