@@ -480,6 +480,12 @@ class Client:
             raise InvalidResponseError(
                 problem, page=page, chat_id=chat_id, unparsable=True
             ) from exc
+        except RecursionError:
+            raise InvalidResponseError(
+                "the 200 response body nests arrays or objects too deeply to be read",
+                page=page,
+                chat_id=chat_id,
+            ) from None
         except UnicodeDecodeError as exc:
             raise InvalidResponseError(
                 f"the 200 response body is not UTF-8 text: {exc.reason}",

@@ -382,6 +382,10 @@ def _diagnose(number: int, raw: bytes, cause: Exception | None) -> InvalidRespon
             page=number,
             unparsable=True,
         )
+    except RecursionError:
+        return InvalidResponseError(
+            "the body nests arrays or objects too deeply to be read", page=number
+        )
     if not isinstance(body, dict):
         return InvalidResponseError(
             f"expected a JSON object with 'items', got {_json_type(body)}", page=number
