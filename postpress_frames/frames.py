@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -449,8 +450,34 @@ def _path_name(path: tuple[str, ...]) -> str:
     return ".".join(path).replace(".[]", "[]")
 
 
+_JSON_STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET: Final = re.compile(rb"[\[\]{}]")
+#: Spec pages nest 7 levels deep (items[].quoted.attachments[].size); a page nested
+#: deeper than this is not scanned for unknown fields: polars' schema inference slows
+#: down with the cube of the depth (a 1,000-deep array in one field takes minutes).
+MAX_SCAN_DEPTH: Final = 32
+
+
+def _nesting_depth(raw: bytes, limit: int = MAX_SCAN_DEPTH) -> int:
+    """How deep arrays and objects nest in ``raw``, counted up to ``limit + 1``.
+
+    >>> _nesting_depth(b'{"items": [{"text": "[[[", "seen_by": {}}]}')
+    4
+    """
+    depth = deepest = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket[0] in (b"[", b"{") else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+    return deepest
+
+
 def _unknown_fields(raw: bytes) -> dict[str, int]:
     """Fields on this page that the spec page does not list -> number of non-null values."""
+    if _nesting_depth(raw) > MAX_SCAN_DEPTH:
+        return {}  # best effort: see MAX_SCAN_DEPTH
     try:
         inferred = pl.read_json(raw, infer_schema_length=None)
         paths = list(_extra_paths(pl.Struct(inferred.schema), _spec_page_dtype(), ()))
