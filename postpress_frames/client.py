@@ -19,10 +19,11 @@ import ipaddress
 import json
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self, overload
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
@@ -58,18 +59,67 @@ USER_AGENT = f"postpress-frames/{__version__}"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class _Items(Sequence[dict[str, Any]]):
+    """A page's new messages, parsed from the body with ``json.loads`` on first use.
+
+    Fetching only needs the ids (read by polars, see :func:`_scan_body`); the dicts are built
+    when someone looks at them, so ``fetch_chat`` and ``sync_chat`` never build them.
+    ``keep`` lists the positions of the new messages in ``items`` (None: all of them).
+    """
+
+    __slots__ = ("_count", "_keep", "_loaded", "_raw")
+
+    def __init__(self, raw: bytes, keep: list[int] | None, count: int) -> None:
+        self._raw = raw
+        self._keep = keep
+        self._count = count
+        self._loaded: list[dict[str, Any]] | None = None
+
+    def _load(self) -> list[dict[str, Any]]:
+        if self._loaded is None:
+            items: list[dict[str, Any]] = json.loads(self._raw)["items"]
+            self._loaded = items if self._keep is None else [items[i] for i in self._keep]
+        return self._loaded
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._load()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._load())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Items | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._load())
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of a chat's messages.
 
     ``number`` is 1-based; ``items`` holds only messages not yielded by an earlier page
-    (as parsed dicts); ``cursor`` is the cursor the page returned (None on the last);
-    ``raw`` is the response body exactly as received.
+    (as parsed dicts, a sequence parsed from ``raw`` on first use); ``cursor`` is the cursor
+    the page returned (None on the last); ``raw`` is the response body exactly as received.
     """
 
     number: int
-    items: list[dict[str, Any]]
+    items: Sequence[dict[str, Any]]
     cursor: str | None
     raw: bytes = field(repr=False)
 
@@ -349,27 +399,28 @@ class Client:
             fetch = functools.partial(
                 self._fetch, path, paginator.params(), chat_id=chat_id, page=number
             )
-            raw, items, cursor = self._retry.call(fetch)
-            fresh = []
-            for message_id, item in items:
+            raw, ids, cursor = self._retry.call(fetch)
+            keep = []
+            for position, message_id in enumerate(ids):
                 if message_id not in seen:
                     seen.add(message_id)
-                    fresh.append(item)
+                    keep.append(position)
             logger.debug(
                 "page %d of chat_id=%r: %d items, %d new, cursor %r",
                 number,
                 chat_id,
-                len(items),
-                len(fresh),
+                len(ids),
+                len(keep),
                 cursor,
             )
             paginator.advance(cursor, page=number)
-            yield Page(number=number, items=fresh, cursor=cursor, raw=raw)
+            items = _Items(raw, None if len(keep) == len(ids) else keep, len(keep))
+            yield Page(number=number, items=items, cursor=cursor, raw=raw)
 
     def _fetch(
         self, path: str, params: dict[str, str], *, chat_id: str, page: int
-    ) -> tuple[bytes, list[tuple[str, dict[str, Any]]], str | None]:
-        """One attempt at one page: the raw body, its (id, item) pairs and its cursor."""
+    ) -> tuple[bytes, list[str], str | None]:
+        """One attempt at one page: the raw body, its message ids and its cursor."""
         url = f"{self._base_url}{path}?{urlencode(params, quote_via=quote, safe=':')}"
         if self._gate is not None:
             self._gate.wait()
@@ -387,9 +438,14 @@ class Client:
                 page=page,
                 retry_after=retry_after,
             )
+        scanned = _scan_body(raw)
+        if scanned is not None:
+            return raw, *scanned
+        # Anything the fast scan does not vouch for gets the exact check, which raises the
+        # precise error (or accepts what the scan was merely unsure about).
         body = self._parse_json(raw, chat_id=chat_id, page=page)
         items, cursor = _validate_body(body, chat_id=chat_id, page=page)
-        return raw, items, cursor
+        return raw, [message_id for message_id, _ in items], cursor
 
     def _get_following_same_host_redirects(
         self, url: str, *, chat_id: str, page: int
@@ -493,6 +549,53 @@ class Client:
                 chat_id=chat_id,
                 unparsable=True,
             ) from exc
+
+
+# A message id or cursor whose value is not a JSON string or null: polars would read 123 or
+# true as the string "123"/"true", so such bodies take the exact check instead.
+_NOT_A_STRING = re.compile(rb'"(?:id|message_id|cursor)"\s*:\s*[^"\sn]')
+
+
+@functools.cache
+def _id_schema() -> pl.Schema:
+    """What the fast path reads of a page (built on first use: polars loads lazily)."""
+    import polars as pl
+
+    ids = pl.Struct({"id": pl.String(), "message_id": pl.String()})
+    fields: dict[str, pl.DataType] = {"items": pl.List(ids), "cursor": pl.String()}
+    return pl.Schema(fields)
+
+
+def _scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
+    """The fast path of :func:`_validate_body`: the message ids and the cursor of a valid
+    body, read by polars without building a Python object per message (json.loads of every
+    page held the GIL for most of a fetch). None when the body needs the exact check: not a
+    JSON object, not parseable, ``items`` missing or not a list of objects, an id missing,
+    empty or not a string, a cursor not a string.
+    """
+    import polars as pl
+
+    if raw.lstrip()[:1] != b"{" or _NOT_A_STRING.search(raw):
+        return None
+    try:
+        body = pl.read_json(raw, schema=_id_schema())
+    except Exception:  # any parse problem: the exact check explains it
+        return None
+    if body.height != 1:
+        return None
+    (items,) = body.get_column("items").to_list()  # small dicts of two strings: cheap
+    if items is None:
+        return None
+    ids: list[str] = []
+    for item in items:
+        if item is None:
+            return None
+        message_id = item["id"] if item["id"] is not None else item["message_id"]
+        if not message_id:
+            return None
+        ids.append(message_id)
+    cursor = body.get_column("cursor")[0]
+    return ids, cursor or None
 
 
 def _validate_body(
