@@ -13,6 +13,12 @@ Layout (one file per table and chat, so a chat is replaced with one atomic renam
 Values are percent-encoded (``/`` becomes ``%2F``), which all of them decode, so a partition
 folder can never escape ``root``.
 
+A chat's four files are replaced as one unit: each is written under a hidden temporary
+name, then a small journal (``messages/chat_id=<chat>/.commit.json``) listing the four
+renames is put in place, and only then are the files renamed. A process that dies after
+the journal appeared has its renames finished by the next reader or sync of that chat
+(:func:`recover_chat`), so no reader ever sees one table new and another one old.
+
 >>> write_dataset(frames, "lake")                       # doctest: +SKIP
 >>> scan_dataset("lake")["messages"].collect().height   # doctest: +SKIP
 5000
@@ -20,12 +26,15 @@ folder can never escape ``root``.
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
 import polars as pl
 
-from postpress_frames._atomic import write_atomic
+from postpress_frames._atomic import commit_file, temp_path_for, write_atomic
 from postpress_frames.chat_frames import ChatFrames
 from postpress_frames.parquet import write_table
 from postpress_frames.schemas import TABLE_MODELS, polars_schema
@@ -70,22 +79,94 @@ def write_chat_table(root: str | Path, table: str, chat_id: str, frame: pl.DataF
     write_atomic(target, lambda tmp: write_table(data, tmp))
 
 
-# Child tables are written before messages: the messages file is the commit point that
-# sync reads its high-water mark from, so an interrupted write is redone by the next sync.
+# The order of the renames of a commit: messages, the table sync reads its high-water mark
+# from, goes last.
 WRITE_ORDER = ("attachments", "reactions", "seen_by", "messages")
+COMMIT_JOURNAL = ".commit.json"
+
+
+def _journal(root: str | Path, chat_id: str) -> Path:
+    return partition_dir(root, "messages", chat_id) / COMMIT_JOURNAL
+
+
+def _roll_forward(root: Path, journal: Path) -> None:
+    """Do the renames ``journal`` lists whose temporary file is still there, then drop it."""
+    moves = json.loads(journal.read_text(encoding="utf-8"))
+    for tmp, target in moves:
+        if (root / tmp).is_file():
+            commit_file(root / tmp, root / target)
+    journal.unlink()
+
+
+def commit_chat(root: str | Path, chat_id: str, written: Mapping[str, Path]) -> None:
+    """Move a chat's hidden, fully written table files into place, as one unit.
+
+    ``written`` maps every table to its temporary file (from ``temp_path_for`` of the
+    table's part file). The journal of the renames is committed first: from then on the
+    change is decided, and a crash is finished by :func:`recover_chat`.
+    """
+    root = Path(root)
+    moves = [
+        [
+            written[table].relative_to(root).as_posix(),
+            (partition_dir(root, table, chat_id) / PART_FILE).relative_to(root).as_posix(),
+        ]
+        for table in WRITE_ORDER
+    ]
+    journal = _journal(root, chat_id)
+
+    def write_journal(tmp: Path) -> None:
+        tmp.write_text(json.dumps(moves), encoding="utf-8")
+
+    write_atomic(journal, write_journal)
+    _roll_forward(root, journal)
+
+
+def recover_chat(root: str | Path, chat_id: str) -> None:
+    """Finish a commit of ``chat_id`` that a crash interrupted (nothing to do otherwise)."""
+    journal = _journal(root, chat_id)
+    if journal.is_file():
+        _roll_forward(Path(root), journal)
+
+
+def _recover_for_reading(root: str | Path, chat_id: str | None) -> None:
+    """Readers finish interrupted commits too; on a read-only copy they read what is there."""
+    journals = (
+        [_journal(root, chat_id)]
+        if chat_id is not None
+        else list((Path(root) / "messages").glob(f"{PARTITION_KEY}=*/{COMMIT_JOURNAL}"))
+    )
+    for journal in journals:
+        if journal.is_file():
+            with contextlib.suppress(OSError):
+                _roll_forward(Path(root), journal)
 
 
 def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
     """Validate ``frames`` and write each chat's tables into the dataset at ``root``.
 
     Chats already in the dataset but absent from ``frames`` are left as they are; the chats
-    in ``frames`` are replaced whole. Returns the chat ids written.
+    in ``frames`` are replaced whole, each as one unit (see the module docstring). Returns
+    the chat ids written.
     """
     frames.validate()
     per_chat = split_by_chat(frames)
     for chat_id, chat in per_chat.items():
-        for table in WRITE_ORDER:
-            write_chat_table(root, table, chat_id, chat[table])
+        recover_chat(root, chat_id)
+        written: dict[str, Path] = {}
+        try:
+            for table in WRITE_ORDER:
+                target = partition_dir(root, table, chat_id) / PART_FILE
+                target.parent.mkdir(parents=True, exist_ok=True)
+                written[table] = temp_path_for(target)
+                frame = chat[table]
+                if PARTITION_KEY in frame.columns:
+                    frame = frame.drop(PARTITION_KEY)
+                write_table(frame, written[table])
+            commit_chat(root, chat_id, written)
+        finally:
+            for tmp in written.values():
+                tmp.unlink(missing_ok=True)
     return list(per_chat)
 
 
@@ -99,6 +180,7 @@ def scan_table(root: str | Path, table: str, *, chat_id: str | None = None) -> p
 
     Messages keep the schema's column order; child tables get ``chat_id`` first.
     """
+    _recover_for_reading(root, chat_id)
     schema = polars_schema(TABLE_MODELS[table])
     file_schema = {k: v for k, v in schema.items() if k != PARTITION_KEY}
     if chat_id is not None:

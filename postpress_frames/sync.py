@@ -8,8 +8,9 @@ files atomically. A sync that finds nothing new changes no file.
 
 Pages are written to a hidden staging folder in batches as they arrive, so memory stays
 bounded however large the chat; the merge then streams through polars' streaming engine.
-If the process dies, the dataset keeps its previous files (each is replaced by one rename,
-messages last, as the commit point) and the next sync redoes the work.
+If the process dies, the dataset keeps its previous files, or, once the commit journal is
+written, the new ones (see :mod:`postpress_frames.dataset`), and the next sync redoes the
+rest.
 
 >>> result = sync_chat("chat_1", "lake")   # doctest: +SKIP
 >>> result.added, result.updated           # doctest: +SKIP
@@ -31,14 +32,15 @@ from urllib.parse import quote
 
 import polars as pl
 
-from postpress_frames._atomic import TMP_PREFIX, commit_file, temp_path_for
+from postpress_frames._atomic import TMP_PREFIX, temp_path_for
 from postpress_frames._params import quote_chat_id
 from postpress_frames._retry import RateLimitGate
 from postpress_frames.client import Client, Page
 from postpress_frames.dataset import (
     PART_FILE,
-    WRITE_ORDER,
+    commit_chat,
     partition_dir,
+    recover_chat,
     scan_table,
 )
 from postpress_frames.fetch import with_progress
@@ -180,12 +182,6 @@ def _merge(
         written[table] = _write_hidden(root, chat_id, table, merged.collect(engine="streaming"))
 
 
-def _commit(root: Path, chat_id: str, written: dict[str, Path]) -> None:
-    """Move the merged files into place back to back, messages last (the commit point)."""
-    for table in WRITE_ORDER:
-        commit_file(written[table], partition_dir(root, table, chat_id) / PART_FILE)
-
-
 def staging_dir(root: str | Path, chat_id: str) -> Path:
     """The hidden folder a sync of ``chat_id`` stages its batches in; always one of its own.
 
@@ -247,6 +243,7 @@ def sync_chat(
     own_client = client is None
     client = client or Client()
     chat_staging = staging_dir(root, chat_id)
+    recover_chat(root, chat_id)  # finish a commit a crash interrupted, then clear the rest
     _remove_leftovers(root, chat_id, chat_staging)
     staging = chat_staging / uuid.uuid4().hex
     try:
@@ -273,7 +270,7 @@ def sync_chat(
             written: dict[str, Path] = {}
             try:
                 _merge(root, chat_id, staged, written)
-                _commit(root, chat_id, written)
+                commit_chat(root, chat_id, written)
             finally:
                 for tmp in written.values():
                     tmp.unlink(missing_ok=True)
