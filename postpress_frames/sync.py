@@ -33,8 +33,10 @@ from urllib.parse import quote
 import polars as pl
 
 from postpress_frames._atomic import TMP_PREFIX, temp_path_for
+from postpress_frames._exceptions import InvalidResponseError
 from postpress_frames._params import quote_chat_id
 from postpress_frames._retry import RateLimitGate
+from postpress_frames.chat_frames import ChatFrames
 from postpress_frames.client import Client, Page
 from postpress_frames.dataset import (
     PART_FILE,
@@ -101,6 +103,19 @@ def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
             batch = []
     if batch:
         yield batch
+
+
+def _batch_frames(chat_id: str, batch: list[Page], include_original: bool) -> ChatFrames:
+    """One batch's validated frames; a bad value is named by its page number in the chat."""
+    try:
+        return frames_from_pages(batch, include_original=include_original).validate()
+    except InvalidResponseError as error:
+        # frames_from_pages numbers the pages it is given 1..n: say which page of the chat.
+        if error.page is not None:
+            error.page = batch[error.page - 1].number
+        if error.chat_id is None:
+            error.chat_id = chat_id
+        raise
 
 
 def _row_hash(columns: list[str]) -> pl.Expr:
@@ -254,7 +269,7 @@ def sync_chat(
             pages = with_progress(pages, desc=chat_id)
         fetched = pages_seen = 0
         for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
-            frames = frames_from_pages(batch, include_original=include_original).validate()
+            frames = _batch_frames(chat_id, batch, include_original)
             pages_seen += len(batch)
             fetched += frames.messages.height
             for table, frame in frames.items():
