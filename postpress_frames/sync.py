@@ -118,6 +118,20 @@ def _batch_frames(chat_id: str, batch: list[Page], include_original: bool) -> Ch
         raise
 
 
+def _without(frames: ChatFrames, staged_ids: list[pl.Series]) -> ChatFrames:
+    """Drop messages an earlier batch staged (the first one fetched wins, as in one batch).
+
+    Messages arriving during a sync shift the offset cursor, so a later page repeats ids
+    of an earlier one; ``frames_from_pages`` collapses them within a batch, this across.
+    """
+    if not staged_ids:
+        return frames
+    seen = pl.concat(staged_ids).implode()
+    return frames.replace(
+        **{table: frame.filter(~pl.col(_key(table)).is_in(seen)) for table, frame in frames.items()}
+    )
+
+
 def _row_hash(columns: list[str]) -> pl.Expr:
     return pl.struct(columns).hash(seed=0).alias("_h")
 
@@ -268,8 +282,10 @@ def sync_chat(
         if progress:
             pages = with_progress(pages, desc=chat_id)
         fetched = pages_seen = 0
+        staged_ids: list[pl.Series] = []
         for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
-            frames = _batch_frames(chat_id, batch, include_original)
+            frames = _without(_batch_frames(chat_id, batch, include_original), staged_ids)
+            staged_ids.append(frames.messages.get_column("id"))
             pages_seen += len(batch)
             fetched += frames.messages.height
             for table, frame in frames.items():
