@@ -3,7 +3,8 @@
 Key and base URL come from ``--api-key``/``--base-url`` or ``POSTPRESS_API_KEY`` /
 ``POSTPRESS_BASE_URL``. Progress goes to stderr, results to stdout. Exit codes: 0 ok,
 2 usage, 3 authentication or permission, 4 not found, 5 API failure after retries,
-6 invalid data. Errors print as one line unless ``--debug``.
+6 invalid data, 1 anything else (e.g. a disk full or an output path that cannot be
+written). Errors print as one line unless ``--debug``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from postpress_frames._exceptions import (
 )
 from postpress_frames._version import __version__
 
-EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_API, EXIT_DATA = 0, 2, 3, 4, 5, 6
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_AUTH, EXIT_NOT_FOUND, EXIT_API, EXIT_DATA = 3, 4, 5, 6
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +48,7 @@ def exit_code_for(error: BaseException) -> int:
         return EXIT_DATA
     if isinstance(error, ConfigurationError | click.UsageError):
         return EXIT_USAGE
-    return 1
+    return EXIT_ERROR
 
 
 class _Group(click.Group):
@@ -55,13 +57,14 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (PostpressError, FileNotFoundError) as exc:
+        except (PostpressError, OSError) as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             message = " ".join(str(exc).split())
             click.echo(f"error: {type(exc).__name__}: {message}", err=True)
-            code = exit_code_for(exc) if isinstance(exc, PostpressError) else EXIT_USAGE
-            ctx.exit(code)
+            if isinstance(exc, PostpressError):
+                ctx.exit(exit_code_for(exc))
+            ctx.exit(EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_ERROR)
 
 
 def _client_options(func: F) -> F:
