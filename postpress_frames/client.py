@@ -525,6 +525,9 @@ class Client:
             raise InvalidResponseError(
                 "the 200 response body is empty", page=page, chat_id=chat_id, unparsable=True
             )
+        # The error is raised after the except blocks: the decoder's exception keeps the
+        # whole body (``doc``, ``object``), which may echo the key, so it is not chained.
+        unparsable = True
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -533,22 +536,12 @@ class Client:
                 f"the 200 response body is not valid JSON{hint}: {exc.msg} at char {exc.pos}; "
                 f"it starts with {body_excerpt(self._scrub(raw), 80)!r}"
             )
-            raise InvalidResponseError(
-                problem, page=page, chat_id=chat_id, unparsable=True
-            ) from exc
         except RecursionError:
-            raise InvalidResponseError(
-                "the 200 response body nests arrays or objects too deeply to be read",
-                page=page,
-                chat_id=chat_id,
-            ) from None
+            problem = "the 200 response body nests arrays or objects too deeply to be read"
+            unparsable = False
         except UnicodeDecodeError as exc:
-            raise InvalidResponseError(
-                f"the 200 response body is not UTF-8 text: {exc.reason}",
-                page=page,
-                chat_id=chat_id,
-                unparsable=True,
-            ) from exc
+            problem = f"the 200 response body is not UTF-8 text: {exc.reason}"
+        raise InvalidResponseError(problem, page=page, chat_id=chat_id, unparsable=unparsable)
 
 
 # A message id or cursor whose value is not a JSON string or null: polars would read 123 or
