@@ -44,7 +44,6 @@ def _peak() -> int:
 
 def frames_peak(pages_file: str, what: str = "ours") -> dict[str, object]:
     from _data import load_pages_file
-    from _peers import read_json_floor
 
     from postpress_frames import frames_from_pages
 
@@ -52,8 +51,14 @@ def frames_peak(pages_file: str, what: str = "ours") -> dict[str, object]:
     pages = load_pages_file(Path(pages_file))
     loaded = _rss()
     start = time.perf_counter()
-    if what == "floor":  # read_json of every page, nothing derived: the floor's own peak
-        counts = read_json_floor(pages, 2)
+    if what == "floor":  # every page read by read_json and kept, nothing derived
+        import polars as pl
+
+        from postpress_frames.frames import wire_schema
+
+        schema = wire_schema()
+        kept = [pl.read_json(page, schema=schema).get_column("items") for page in pages]
+        counts = {"messages": sum(int(items.list.len().sum()) for items in kept)}
     else:
         counts = {name: frame.height for name, frame in frames_from_pages(pages).items()}
     elapsed = time.perf_counter() - start

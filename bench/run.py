@@ -102,7 +102,12 @@ def command() -> str:
     return shlex.join([python, os.path.relpath(__file__), *sys.argv[1:]])
 
 
-def write_results(text: str, sections: list[Section], elapsed: float) -> None:
+def load() -> str:
+    """The 1-minute load average: other work on the machine slows the threaded code most."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
+
+
+def write_results(text: str, sections: list[Section], elapsed: float, load_before: str) -> None:
     details = [d for s in sections for d in s.details]
     RESULTS.write_text(
         "# Benchmark results\n\n"
@@ -112,7 +117,9 @@ def write_results(text: str, sections: list[Section], elapsed: float) -> None:
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
         f"- machine: {machine()}\n"
         f"- versions: {versions()}\n"
-        f"- command: `{command()}` ({elapsed:.0f} s)\n\n"
+        f"- command: `{command()}` ({elapsed:.0f} s)\n"
+        f"- load average (1 min) at start / end: {load_before} / {load()} "
+        "(other work on the machine slows the threaded paths most)\n\n"
         f"{text}\n\n## Details\n\n" + "\n".join(f"- {d}" for d in details) + "\n",
         encoding="utf-8",
     )
@@ -139,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         config = Config(**{**config.__dict__, "reps": max(1, args.reps)})
 
     started = time.perf_counter()
+    load_before = load()
     sections: list[Section] = []
     for name in chosen:
         run: Callable[[Config], Section] = importlib.import_module(WORKLOADS[name]).run
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n\nsmoke run: tiny sizes, one repetition; the ratios say nothing about the goals"
     print(text)
     if args.write_results:
-        write_results(text, sections, elapsed)
+        write_results(text, sections, elapsed, load_before)
         print(f"\nwrote {os.path.relpath(RESULTS)}", file=sys.stderr)
     missed = [r.workload for r in rows if r.met is False]
     return 1 if args.strict and missed else 0

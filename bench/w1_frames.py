@@ -85,7 +85,7 @@ def run(config: Config) -> Section:
             megabytes(input_bytes),
             peak / input_bytes,
             3,
-            note=f"fresh interpreter, input included; read_json floor alone: "
+            note=f"fresh interpreter, input included; read_json of every page, kept: "
             f"{megabytes(floor_peak)} = {floor_peak / input_bytes:.2f}x",
         )
     )
