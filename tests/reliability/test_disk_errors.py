@@ -64,7 +64,10 @@ def lake(server: FakePostpress, tmp_path: Path) -> Path:
 
 
 # batch files are written first (4 per batch), then the four merged files
-@pytest.mark.parametrize("fail_at", [1, 6, 13, 16])
+@pytest.mark.parametrize(
+    "fail_at",
+    [1, pytest.param(6, marks=pytest.mark.slow), pytest.param(13, marks=pytest.mark.slow), 16],
+)
 def test_disk_full_during_sync_raises_enospc_and_keeps_the_dataset(
     server: FakePostpress, lake: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
