@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, overload
@@ -304,6 +304,7 @@ class Client:
         self._gate = gate
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
+        self._send_settings: Mapping[str, Any] | None = None
         self._closed = False
 
     @property
@@ -492,7 +493,13 @@ class Client:
         # requests re-quotes URLs and would turn a %2E%2E chat id back into a ".." path
         # segment; the URL is already fully quoted, so send it byte for byte.
         prepared.url = url
-        settings = self._session.merge_environment_settings(url, {}, None, None, None)
+        if self._send_settings is None:
+            # Proxies and CA bundle from the environment, read once: every request goes to
+            # one origin, and reading them per request cost as much as parsing the ids.
+            self._send_settings = self._session.merge_environment_settings(
+                url, {}, None, None, None
+            )
+        settings = self._send_settings
         where = _origin_text(self._origin)
         try:
             return self._session.send(

@@ -388,3 +388,44 @@ def test_a_clone_has_the_same_settings_and_its_own_session(server: FakePostpress
     assert borrowed.close_calls == 0
     assert header(server.requests[-1], "X-API-KEY") == server.api_key
     original.close()
+
+
+def test_proxies_from_the_environment_carry_every_page(
+    server: FakePostpress, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured (read once per client, used for every request)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Forward(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # a plain-HTTP proxy gets the absolute URL
+            seen.append(self.path)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            with requests.Session() as direct:
+                direct.trust_env = False  # or it would go through this proxy again
+                upstream = direct.get(self.path, headers=headers, timeout=5)
+            self.send_response(upstream.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(upstream.content)))
+            self.end_headers()
+            self.wfile.write(upstream.content)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        with client_for(server) as client:
+            pages = list(client.iter_pages(server.chat_id, page_size=15))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert len(pages) == 3
+    assert len(seen) == 3
+    assert all(url.startswith(server.base_url) for url in seen)
