@@ -13,6 +13,13 @@ Rules where the spec page is loose or silent:
   ``seen_by`` is read as a ``Map(String, String)`` and exploded: ``true``/``false`` give
   ``seen`` with no time, a timestamp string gives ``seen=True`` and ``seen_at``; anything
   else (null, a number) is an error naming ``seen_by.<attendee>``.
+* Wrong JSON types are errors naming page, message id and field, also where ``read_json``
+  alone would coerce them: a fraction in an integer field (it would truncate ``-1.5`` to
+  -1), an integer beyond 64 bits (null), ``true``/``false`` in a number field (1/0), a
+  scalar in an array field (``12345`` -> ``["12345"]``), a number or boolean in a string
+  field (its JSON text, ``"12345"``). A whole-number fraction (``1.0``) is that integer.
+  Pages are screened cheaply (a regex search of the bodies, a check of the parsed
+  strings); only suspect ones are parsed again, in Python, to name the value.
 * Timestamps must look like ``2026-05-17T09:42:11.000Z`` (``YYYY-MM-DDTHH:MM:SS``, optional
   fraction, literal ``Z``); anything else is an error naming page, message id and field.
 * Epoch fields (``url_expires_at``, ``starts_at``, ``expires_at``): the page says Unix
@@ -171,6 +178,15 @@ def wire_schema(*, include_original: bool = True) -> pl.Schema:
     return pl.Schema({"items": pl.List(pl.Struct(fields))})
 
 
+def _item_dtype(schema: pl.Schema) -> pl.Struct:
+    """The struct of one item in a wire schema."""
+    items = schema["items"]
+    assert isinstance(items, pl.List)
+    inner = _instance(items.inner)
+    assert isinstance(inner, pl.Struct)
+    return inner
+
+
 def _spec_page_dtype() -> pl.Struct:
     """Every key the spec page lists, page level included (for unknown-field detection)."""
     item = pl.Struct({**_TAGS, **_ITEM_FIELDS})
@@ -210,6 +226,7 @@ class _ReadPage:
     number: int
     items: pl.Series  # one row: the page's list of item structs
     unknown: dict[str, int]
+    raw: bytes  # kept until the wire types are checked (see _check_wire_types)
 
 
 def _to_bytes(number: int, page: object) -> bytes:
@@ -252,11 +269,11 @@ def _read_page(number: int, raw: bytes, schema: pl.Schema) -> _ReadPage:
     try:
         body = pl.read_json(raw, schema=schema)
     except Exception as exc:  # the one choke point for polars' parse errors
-        raise _diagnose(number, raw, exc) from exc
+        raise _diagnose(number, raw, _item_dtype(schema), exc) from exc
     items = body.get_column("items")
     if body.height != 1 or items.null_count():
-        raise _diagnose(number, raw, None)
-    return _ReadPage(number, items, _unknown_fields(raw) if _sampled(number) else {})
+        raise _diagnose(number, raw, _item_dtype(schema), None)
+    return _ReadPage(number, items, _unknown_fields(raw) if _sampled(number) else {}, raw)
 
 
 def _items_frame(read: list[_ReadPage], schema: pl.Schema) -> pl.DataFrame:
@@ -278,24 +295,41 @@ def _items_frame(read: list[_ReadPage], schema: pl.Schema) -> pl.DataFrame:
     )
 
 
-def _read_all(pages: Iterable[PageLike], schema: pl.Schema) -> list[_ReadPage]:
-    """Read pages in order on a few threads, at most a few pages ahead of the consumer."""
+def _read_all(pages: Iterable[PageLike], schema: pl.Schema) -> tuple[list[_ReadPage], list[int]]:
+    """Read pages in order on a few threads, at most a few pages ahead of the consumer.
+
+    The same threads search the bodies, a batch at a time, for values ``read_json`` would
+    coerce (see ``_COERCED``); the second result is the pages the search flagged.
+    """
     workers = max(1, min(4, os.cpu_count() or 1))
     results: list[_ReadPage] = []
     numbered = ((n, _to_bytes(n, page)) for n, page in enumerate(pages, start=1))
+    batch: list[tuple[int, bytes]] = []
+    batch_bytes = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="postpress-pages") as pool:
         pending: deque[Future[_ReadPage]] = deque()
+        searches: list[Future[list[int]]] = []
         try:
             for number, raw in numbered:
                 pending.append(pool.submit(_read_page, number, raw, schema))
+                batch.append((number, raw))
+                batch_bytes += len(raw)
+                if batch_bytes >= _SEARCH_BYTES:
+                    searches.append(pool.submit(_search, batch, _COERCED))
+                    batch, batch_bytes = [], 0
                 if len(pending) > 2 * workers:
                     results.append(pending.popleft().result())
+            if batch:
+                searches.append(pool.submit(_search, batch, _COERCED))
             while pending:
                 results.append(pending.popleft().result())
+            flagged = [number for search in searches for number in search.result()]
         finally:
             for future in pending:
                 future.cancel()
-    return results
+            for search in searches:
+                search.cancel()
+    return results, flagged
 
 
 # -- errors: located precisely, on the (slow) error path only --------------------------------
@@ -312,7 +346,7 @@ def _json_type(value: object) -> str:
         return "an array"
     if isinstance(value, str):
         return f"the string {body_excerpt(repr(value), 60)}"
-    return f"the number {value!r}"
+    return f"the number {body_excerpt(repr(value), 60)}"
 
 
 def _instance(dtype: PolarsDataType) -> pl.DataType:
@@ -320,8 +354,19 @@ def _instance(dtype: PolarsDataType) -> pl.DataType:
     return dtype() if isinstance(dtype, type) else dtype
 
 
-def _problem(value: object, dtype: PolarsDataType, path: str) -> tuple[str, str] | None:
-    """The first value under ``value`` that ``dtype`` cannot hold, as (path, problem)."""
+_INT64_RANGE: Final = range(-(2**63), 2**63)
+
+
+def _problem(
+    value: object, dtype: PolarsDataType, path: str, *, scalars: bool = True
+) -> tuple[str, str] | None:
+    """The first value under ``value`` that ``dtype`` cannot hold, as (path, problem).
+
+    A value of the wrong JSON type is a problem even where ``read_json`` would coerce it
+    (a fraction or ``true`` in an integer field, a number in a string field, a scalar in
+    an array field). ``scalars=False`` lets any scalar through, for the string-read
+    fields whose values have their own check (the 0/1 flags, ``seen_by``).
+    """
     if value is None:
         return None
     dtype = _instance(dtype)
@@ -330,7 +375,8 @@ def _problem(value: object, dtype: PolarsDataType, path: str) -> tuple[str, str]
             return path, f"expected an object, got {_json_type(value)}"
         for field in dtype.fields:
             sub = f"{path}.{field.name}" if path else field.name
-            found = _problem(value.get(field.name), field.dtype, sub)
+            own_check = not path and field.name in FLAGS
+            found = _problem(value.get(field.name), field.dtype, sub, scalars=not own_check)
             if found:
                 return found
         return None
@@ -346,7 +392,7 @@ def _problem(value: object, dtype: PolarsDataType, path: str) -> tuple[str, str]
         if not isinstance(value, dict):
             return path, f"expected an object, got {_json_type(value)}"
         for key, element in value.items():
-            found = _problem(element, dtype.value, f"{path}.{key}")
+            found = _problem(element, dtype.value, f"{path}.{key}", scalars=False)
             if found:
                 return found
         return None
@@ -354,8 +400,17 @@ def _problem(value: object, dtype: PolarsDataType, path: str) -> tuple[str, str]
         return path, f"expected a {_dtype_word(dtype)}, got {_json_type(value)}"
     if isinstance(dtype, pl.Boolean) and not isinstance(value, bool):
         return path, f"expected true or false, got {_json_type(value)}"
-    if dtype.is_numeric() and isinstance(value, str):
-        return path, f"expected a number, got {_json_type(value)}"
+    if dtype.is_numeric():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return path, f"expected a number, got {_json_type(value)}"
+        if dtype.is_integer():
+            if isinstance(value, float) and not value.is_integer():
+                return path, f"expected an integer, got {_json_type(value)}"
+            if int(value) not in _INT64_RANGE:
+                return path, f"expected an integer that fits in 64 bits, got {_json_type(value)}"
+        return None
+    if scalars and isinstance(dtype, pl.String) and not isinstance(value, str):
+        return path, f"expected a string, got {_json_type(value)}"
     return None
 
 
@@ -373,10 +428,29 @@ def _message_id(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _diagnose(number: int, raw: bytes, cause: Exception | None) -> InvalidResponseError:
+def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as ``read_json`` sees it: of duplicated keys, the first one counts."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        found.setdefault(key, value)
+    return found
+
+
+def _diagnose(
+    number: int, raw: bytes, item_dtype: pl.Struct, cause: Exception | None
+) -> InvalidResponseError:
     """Find what is wrong with a page polars could not read, with page, field, message id."""
+    found = _find_problem(number, raw, item_dtype)
+    if found is not None:
+        return found
+    detail = f": {body_excerpt(str(cause), 160)}" if cause else ""
+    return InvalidResponseError(f"the page could not be read{detail}", page=number)
+
+
+def _find_problem(number: int, raw: bytes, item_dtype: pl.Struct) -> InvalidResponseError | None:
+    """The first thing wrong with a page, located; None when nothing is (the slow path)."""
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, object_pairs_hook=_first_key_wins)
     except (ValueError, UnicodeDecodeError) as exc:
         return InvalidResponseError(
             f"the body is not valid JSON ({exc}): {body_excerpt(raw, 80)!r}",
@@ -398,7 +472,6 @@ def _diagnose(number: int, raw: bytes, cause: Exception | None) -> InvalidRespon
         return InvalidResponseError(
             f"'items' must be an array, got {_json_type(items)}", page=number, field="items"
         )
-    item_dtype = pl.Struct(_ITEM_FIELDS)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             return InvalidResponseError(
@@ -412,8 +485,7 @@ def _diagnose(number: int, raw: bytes, cause: Exception | None) -> InvalidRespon
             return InvalidResponseError(
                 problem, page=number, field=path, message_id=_message_id(item)
             )
-    detail = f": {body_excerpt(str(cause), 160)}" if cause else ""
-    return InvalidResponseError(f"the page could not be read{detail}", page=number)
+    return None
 
 
 # -- fields the spec page does not list ------------------------------------------------------
@@ -506,15 +578,190 @@ def _warn_unknown_fields(unknown: list[dict[str, int]]) -> None:
     )
 
 
+# -- values of the wrong JSON type that read_json coerces instead of rejecting ---------------
+#
+# ``read_json`` truncates a fraction read as an integer (-1.5 -> -1), reads an integer
+# beyond 64 bits as null and a boolean as 1 or 0, wraps a scalar read as a list of strings
+# (12345 -> ["12345"]) and writes a number or boolean read as a string as its JSON text.
+# The parsed values cannot tell these from good ones, so suspect pages are found cheaply,
+# and only those are parsed again in Python (``_find_problem``) to name the bad value:
+#
+# * every page body is searched (a few polars regex calls for the whole chat) for a key of
+#   an integer, float or string-list field followed by a value of the wrong type, and for
+#   ``\u00XX`` escapes of the letters keys are made of (which would hide a key);
+# * string fields are checked on the parsed values: a value that reads as a JSON number or
+#   boolean (rare in real ids and texts) sends its page, and the key, to the same search.
+#
+# A page the search flags falsely (an unlisted field that reuses a key name) costs one
+# Python parse and passes.
+
+_WS: Final = r"[ \t\r\n]*"
+#: How a JSON number or boolean reads once ``read_json`` has turned it into a string.
+_NUMBER_TEXT: Final = r"^(?:-?[0-9]+(?:\.[0-9]+)?|true|false)$"
+#: Bytes of page bodies searched per polars call: few calls, little memory.
+_SEARCH_BYTES: Final = 8 << 20
+
+
+def _field_names(dtype: pl.Struct) -> Iterator[tuple[str, pl.DataType]]:
+    """Every field name in the item struct, nested ones included, with its dtype."""
+    for field in dtype.fields:
+        inner = _instance(field.dtype)
+        yield field.name, inner
+        if isinstance(inner, pl.List):
+            inner = _instance(inner.inner)
+        if isinstance(inner, pl.Struct):
+            yield from _field_names(inner)
+
+
+def _keys(names: Iterable[str]) -> str:
+    """A regex alternation of field names; no leading quote, so the search stays fast."""
+    return "|".join(re.escape(name) for name in sorted(set(names), key=lambda n: (-len(n), n)))
+
+
+def _coercion_pattern() -> str:
+    """A key of a number or string-list field followed by a value ``read_json`` coerces."""
+    fields = list(_field_names(pl.Struct(_ITEM_FIELDS)))
+    integers = _keys(name for name, dtype in fields if dtype.is_integer())
+    floats = _keys(name for name, dtype in fields if dtype.is_float())
+    lists = _keys(name for name, dtype in fields if dtype == pl.List(pl.String))
+    strings = rf'(?:"(?:[^"\\]|\\.)*"{_WS},{_WS})*'  # zero or more, each with its comma
+    other = r'[^"\] \t\r\n]'  # not a string, not the end of the array
+    return "|".join(
+        [
+            # true or false, a fraction or an exponent, or 19 digits and more (2**63 has 19)
+            rf'(?:{integers})"{_WS}:{_WS}(?:[tf]|-?[0-9]+[.eE]|-?[0-9]{{19}})',
+            rf'(?:{floats})"{_WS}:{_WS}[tf]',
+            # a scalar instead of the array, or something else than a string in it
+            rf'(?:{lists})"{_WS}:{_WS}(?:[^\[n \t\r\n]|\[{_WS}{strings}{other})',
+            r"\\u00(?:5[fF]|6[1-9a-fA-F]|7[0-9aA])",  # an escaped _ or a-z
+        ]
+    )
+
+
+_COERCED: Final = _coercion_pattern()
+
+
+def _string_leaves(
+    scope: pl.LazyFrame, dtype: pl.Struct, parent: pl.Expr | None = None
+) -> Iterator[tuple[pl.LazyFrame, str, pl.Expr]]:
+    """(frame, key, values) for every string field: a list of objects (``attachments``)
+    becomes a frame of its own, one row per element, so each leaf is one flat column.
+
+    Left out: the 0/1 flags, timestamps and ``seen_by``, whose own checks reject a number
+    or boolean where it does not belong, and ``reply_by``, which is searched.
+    """
+    for field in dtype.fields:
+        name, inner = field.name, _instance(field.dtype)
+        if (parent is None and name in FLAGS) or name == "timestamp":
+            continue
+        expr = pl.col(name) if parent is None else parent.struct.field(name)
+        if isinstance(inner, pl.String):
+            yield scope, name, expr
+        elif isinstance(inner, pl.Struct):
+            yield from _string_leaves(scope, inner, expr)
+        elif isinstance(inner, pl.List):
+            element = _instance(inner.inner)
+            if isinstance(element, pl.Struct):
+                rows = (
+                    scope.select(pl.col(_PAGE), expr.alias(name))
+                    .explode(name, empty_as_null=False, keep_nulls=False)
+                    .unnest(name)
+                )
+                yield from _string_leaves(rows, element)
+
+
+def _any_reads_as_number(values: pl.Expr) -> pl.Expr:
+    """Whether any value reads like a JSON number or boolean.
+
+    The regex runs only on the few values a comparison lets through: ``true``, ``false``
+    and those starting with ``-``, ``.``, ``/`` or a digit.
+    """
+    maybe = (
+        values.is_between(pl.lit("-"), pl.lit(":"), closed="left")
+        | (values == "true")
+        | (values == "false")
+    )
+    return values.filter(maybe).str.contains(_NUMBER_TEXT).any()
+
+
+def _batches(bodies: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
+    """Page bodies in batches of about ``_SEARCH_BYTES``."""
+    batch: list[tuple[int, bytes]] = []
+    size = 0
+    for body in bodies:
+        batch.append(body)
+        size += len(body[1])
+        if size >= _SEARCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _search(bodies: list[tuple[int, bytes]], pattern: str) -> list[int]:
+    """The numbers of the pages whose body matches ``pattern`` (one polars regex call)."""
+    if not bodies:
+        return []
+    raw = pl.Series(values=[body for _, body in bodies], dtype=pl.Binary)
+    hits = raw.cast(pl.String, strict=False).str.contains(pattern).fill_null(value=False)
+    return [bodies[i][0] for i in hits.arg_true()]
+
+
+def _suspect_pages(
+    read: list[_ReadPage], items: pl.DataFrame, item_dtype: pl.Struct, searched: list[int]
+) -> list[int]:
+    """Pages that may hold a value of the wrong JSON type (a superset, in page order).
+
+    ``searched``: the pages ``_read_all``'s search of the bodies flagged.
+    """
+    suspects = set(searched)
+    scopes: dict[int, tuple[pl.LazyFrame, list[tuple[str, pl.Expr]]]] = {}
+    for scope, key, values in _string_leaves(items.lazy(), item_dtype):
+        scopes.setdefault(id(scope), (scope, []))[1].append((key, values))
+    found = pl.collect_all(
+        scope.select(
+            _any_reads_as_number(values).alias(str(i)) for i, (_, values) in enumerate(leaves)
+        )
+        for scope, leaves in scopes.values()
+    )
+    flagged = [
+        (scope, [leaf for leaf, hit in zip(leaves, result.row(0), strict=True) if hit])
+        for (scope, leaves), result in zip(scopes.values(), found, strict=True)
+    ]
+    flagged = [(scope, leaves) for scope, leaves in flagged if leaves]
+    if not flagged:
+        return sorted(suspects)
+    # Rare: which pages, then whether the body has a number there or a string like "12".
+    rows = [
+        scope.filter(pl.any_horizontal(values.str.contains(_NUMBER_TEXT) for _, values in leaves))
+        for scope, leaves in flagged
+    ]
+    pages = pl.concat([row.select(_PAGE) for row in rows]).unique().collect().get_column(_PAGE)
+    keys = {key for _, leaves in flagged for key, _ in leaves}
+    pattern = rf'(?:{_keys(keys)})"{_WS}:{_WS}[-0-9tf]'
+    candidates = set(pages.to_list()) - suspects
+    for batch in _batches((page.number, page.raw) for page in read if page.number in candidates):
+        suspects.update(_search(batch, pattern))
+    return sorted(suspects)
+
+
+def _check_wire_types(
+    read: list[_ReadPage], items: pl.DataFrame, schema: pl.Schema, searched: list[int]
+) -> None:
+    """Raise for the first value ``read_json`` coerced instead of rejecting (see above)."""
+    item_dtype = _item_dtype(schema)
+    raw = {page.number: page.raw for page in read}
+    for number in _suspect_pages(read, items, item_dtype, searched):
+        found = _find_problem(number, raw[number], item_dtype)
+        if found is not None:
+            raise found
+
+
 # -- deriving the tables ---------------------------------------------------------------------
 
 
 def _empty_items(schema: pl.Schema) -> pl.DataFrame:
-    item = schema["items"]
-    assert isinstance(item, pl.List)
-    inner = _instance(item.inner)
-    assert isinstance(inner, pl.Struct)
-    fields = {f.name: f.dtype for f in inner.fields}
+    fields = {f.name: f.dtype for f in _item_dtype(schema).fields}
     return pl.DataFrame(schema={**fields, _PAGE: pl.Int32, _ITEM: pl.Int32})
 
 
@@ -716,7 +963,9 @@ def frames_from_pages(pages: Iterable[PageLike], *, include_original: bool = Tru
     (large, and it carries personal data).
 
     Raises :class:`~postpress_frames._exceptions.InvalidResponseError` for a page or value
-    that cannot be typed. Warns :class:`~postpress_frames.schemas.UnknownValueWarning` and
+    that cannot be typed, a value of the wrong JSON type included (``provider_id: 12345``,
+    ``behavior: -1.5``, ``reply_by: "att_1"``: never coerced). Warns
+    :class:`~postpress_frames.schemas.UnknownValueWarning` and
     :class:`~postpress_frames.schemas.UnknownFieldWarning` (see the module docstring).
 
     >>> body = b'{"items": [], "cursor": null}'
@@ -724,12 +973,13 @@ def frames_from_pages(pages: Iterable[PageLike], *, include_original: bool = Tru
     0
     """
     schema = wire_schema(include_original=include_original)
-    read = _read_all(pages, schema)
+    read, searched = _read_all(pages, schema)
     unknown = [page.unknown for page in read]
     try:
         items = _items_frame(read, schema)
-        # Nothing else holds the per-page parses once ``items`` exists: free them before
-        # deriving, which lowers the peak by about the size of the parsed pages.
+        _check_wire_types(read, items, schema, searched)
+        # Nothing else holds the per-page parses (and bodies) once ``items`` exists and is
+        # checked: free them before deriving, which lowers the peak by their size.
         del read
         frames = _derive(items, include_original)
     except pl.exceptions.PolarsError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import warnings
@@ -13,6 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+import postpress_frames.frames as frames_module
 from postpress_frames._exceptions import InvalidResponseError
 from postpress_frames.chat_frames import ChatFrames
 from postpress_frames.frames import frames_from_pages
@@ -250,6 +252,166 @@ def test_a_value_of_the_wrong_json_type_names_its_path(
 ) -> None:
     error = error_of(page_of(full_message()), page_of(full_message(id="m5", **overrides)))
     assert (error.page, error.field, error.message_id) == (2, field, "m5")
+
+
+# -- values read_json alone would coerce: rejected, never kept -----------------------------
+
+
+def with_value(path: tuple[str | int, ...], value: Any, **overrides: Any) -> dict[str, Any]:
+    """A full message (its own copy) with ``value`` at ``path``."""
+    message = copy.deepcopy(full_message(**overrides))
+    *parents, last = path
+    target: Any = message
+    for step in parents:
+        target = target[step]
+    target[last] = value
+    return message
+
+
+def assert_located(error: InvalidResponseError, page: int, message_id: str, field: str) -> None:
+    """The error, and its message, name the page, the message id and the field."""
+    assert isinstance(error, InvalidResponseError)
+    assert (error.page, error.message_id, error.field) == (page, message_id, field)
+    for words in (f"page {page}", f"message id {message_id!r}", f"field {field!r}"):
+        assert words in str(error), str(error)
+
+
+COERCED = [
+    # 1. a fraction in an integer field (read_json truncates it: -1.5 -> -1)
+    pytest.param(("behavior",), -1.5, "behavior", "expected an integer", id="fraction"),
+    pytest.param(("replies",), 2.5, "replies", "got the number 2.5", id="fraction-replies"),
+    pytest.param(
+        ("attachments", 0, "size", "width"),
+        640.5,
+        "attachments[0].size.width",
+        "expected an integer",
+        id="fraction-nested",
+    ),
+    # 2. an integer beyond 64 bits (read_json makes it null)
+    pytest.param(("behavior",), 2**63, "behavior", "fits in 64 bits", id="int64-max+1"),
+    pytest.param(
+        ("attendee_distance",), -(10**30), "attendee_distance", "fits in 64 bits", id="huge"
+    ),
+    pytest.param(("replies",), 1e20, "replies", "fits in 64 bits", id="huge-exponent"),
+    pytest.param(
+        ("quoted", "attachments", 5, "starts_at"),
+        10**20,
+        "quoted.attachments[5].starts_at",
+        "fits in 64 bits",
+        id="huge-nested",
+    ),
+    # 3. a boolean in a number field (read_json makes it 1 or 0)
+    pytest.param(("event_type",), True, "event_type", "expected a number, got true", id="true"),
+    pytest.param(("replies",), False, "replies", "expected a number, got false", id="false"),
+    pytest.param(
+        ("attachments", 2, "duration"),
+        True,
+        "attachments[2].duration",
+        "expected a number, got true",
+        id="true-in-float",
+    ),
+    # 4. a scalar in an array field (read_json wraps it: 12345 -> ["12345"])
+    pytest.param(("reply_by",), 12345, "reply_by", "expected an array", id="number-for-array"),
+    pytest.param(("reply_by",), "att_2", "reply_by", "got the string 'att_2'", id="string"),
+    pytest.param(("reply_by",), True, "reply_by", "expected an array, got true", id="bool"),
+    pytest.param(("reply_by",), ["att_2", 7], "reply_by[1]", "expected a string", id="element"),
+    # 5. a number or boolean in a string field (read_json keeps its JSON text: "12345")
+    pytest.param(("provider_id",), 12345, "provider_id", "expected a string", id="provider_id"),
+    pytest.param(("text",), True, "text", "expected a string, got true", id="text-true"),
+    pytest.param(("original",), -1.5, "original", "got the number -1.5", id="original"),
+    pytest.param(("sender_id",), 10**30, "sender_id", "expected a string", id="huge-id"),
+    pytest.param(("reply_to", "provider_id"), 7, "reply_to.provider_id", "a string", id="rt"),
+    pytest.param(("quoted", "text"), 0, "quoted.text", "got the number 0", id="quoted"),
+    pytest.param(("reactions", 0, "value"), 1, "reactions[0].value", "a string", id="reaction"),
+    pytest.param(
+        ("quoted", "attachments", 3, "file_name"),
+        False,
+        "quoted.attachments[3].file_name",
+        "expected a string, got false",
+        id="quoted-attachment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "words"), COERCED)
+def test_a_value_read_json_would_coerce_names_page_message_and_field(
+    path: tuple[str | int, ...], value: Any, field: str, words: str
+) -> None:
+    good = page_of(full_message(id="m1"), full_message(id="m2"))
+    bad = page_of(full_message(id="m3"), with_value(path, value, id="m4"))
+    error = error_of(good, good, bad, good)
+    assert_located(error, 3, "m4", field)
+    assert words in str(error)
+
+
+@pytest.mark.parametrize(("path", "value", "field", "words"), COERCED[::4])
+def test_a_coerced_value_is_found_on_any_page_of_a_long_chat(
+    monkeypatch: pytest.MonkeyPatch, path: tuple[str | int, ...], value: Any, field: str, words: str
+) -> None:
+    monkeypatch.setattr(frames_module, "_SEARCH_BYTES", 5_000)  # many small searches
+    pages = [page_of(full_message(id=f"m{n}")) for n in range(1, 30)]
+    pages[20] = page_of(full_message(id="x"), with_value(path, value, id="bad"))
+    error = error_of(*pages)
+    assert_located(error, 21, "bad", field)
+
+
+def test_of_two_coerced_values_the_first_page_is_named() -> None:
+    number_for_string = page_of(with_value(("provider_id",), 5, id="s"))
+    fraction = page_of(with_value(("behavior",), 0.5, id="f"))
+    assert_located(error_of(page_of(), fraction, number_for_string), 2, "f", "behavior")
+    assert_located(error_of(page_of(), number_for_string, fraction), 2, "s", "provider_id")
+
+
+def test_a_key_spelled_with_escapes_does_not_hide_a_coerced_value() -> None:
+    body = json.dumps(page_of(full_message(id="m5", behavior=-1.5)))
+    body = body.replace('"behavior"', '"beh\\u0061vior"')
+    assert_located(error_of(body.encode()), 1, "m5", "behavior")
+
+
+def test_of_a_duplicated_key_the_value_read_json_keeps_is_checked() -> None:
+    body = json.dumps(page_of(full_message(id="m5", behavior=0)))
+    first_bad = body.replace('"behavior": 0', '"behavior": 2.5, "behavior": 0').encode()
+    assert_located(error_of(first_bad), 1, "m5", "behavior")
+    last_bad = body.replace('"behavior": 0', '"behavior": 0, "behavior": 2.5').encode()
+    assert build(last_bad).messages["behavior"].to_list() == [0]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("provider_id",), "12345"),  # numeric ids as strings, as the spec says
+        (("text",), "1"),
+        (("text",), "true"),
+        (("quoted", "text"), "-1.5"),
+        (("reactions", 0, "value"), "0"),
+        (("reply_by",), ["12345", "67"]),
+        (("behavior",), 1.0),  # a whole-number fraction is that integer
+        (("behavior",), -(2**63)),
+        (("replies",), 2**63 - 1),
+        (("attachments", 2, "duration"), 7),  # an integer in a float field
+    ],
+)
+def test_values_of_the_right_json_type_are_kept_as_they_are(
+    path: tuple[str | int, ...], value: Any
+) -> None:
+    frames = build(page_of(full_message(id="m0")), page_of(with_value(path, value, id="m1")))
+    row = frames.messages.row(by_predicate=pl.col("id") == "m1", named=True)
+    if path in {("provider_id",), ("text",), ("behavior",), ("replies",), ("reply_by",)}:
+        assert row[path[0]] == value
+    elif path == ("quoted", "text"):
+        assert row["quoted_text"] == value
+    elif path[0] == "reactions":
+        assert frames.reactions.filter(message_id="m1")["value"].to_list() == [value]
+    else:
+        own = frames.attachments.filter(message_id="m1", type="audio", quoted=False)
+        assert own["duration"].to_list() == [value]
+
+
+def test_an_unlisted_field_reusing_a_key_name_is_not_taken_for_a_coerced_value() -> None:
+    message = full_message(id="m1", extra={"behavior": 1.5, "provider_id": 7, "reply_by": "x"})
+    with pytest.warns(UnknownFieldWarning, match="extra"):
+        frames = frames_from_pages([page_of(message)])
+    assert frames.messages["behavior"].to_list() == [0]
 
 
 def test_the_first_bad_value_is_reported_with_a_count_of_the_others() -> None:
