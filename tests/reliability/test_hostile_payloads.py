@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from postpress_frames._exceptions import (
@@ -306,7 +306,25 @@ HOSTILE = {
 }
 
 
+# Values read_json alone would coerce, always in the default run (the derandomized 40
+# examples may draw no "type" mutation at all).
+COERCIBLE = [
+    Mutation("type", ("behavior",), -1.5),  # a fraction in an integer field
+    Mutation("type", ("attachments", 0, "file_size"), 10**30),  # beyond 64 bits
+    Mutation("type", ("replies",), True),  # a boolean in a number field
+    Mutation("type", ("reply_by",), 12345),  # a scalar in an array field
+    Mutation("type", ("provider_id",), 12345),  # a number in a string field
+]
+
+
+def with_coercible_examples(test: Any) -> Any:
+    for i, mutation in enumerate(COERCIBLE):
+        test = example(mutation=mutation, n_pages=1 + i % 4, pick=i)(test)
+    return test
+
+
 @settings(max_examples=40, derandomize=True, **HOSTILE)
+@with_coercible_examples
 @given(mutation=mutations(), n_pages=st.integers(1, 4), pick=st.integers(0, 3))
 def test_a_page_breaking_the_spec_in_one_place_fails_located_or_is_tolerated(
     tmp_path_factory: pytest.TempPathFactory, mutation: Mutation, n_pages: int, pick: int
