@@ -80,9 +80,35 @@ class Manifest:
             raise SchemaValidationError("manifest", [failure]) from exc
 
 
-def write_table(frame: pl.DataFrame, target: Path) -> None:
-    """Write one table with the BI-friendly options (zstd, statistics, dictionary strings)."""
-    frame.write_parquet(target, **PARQUET_OPTIONS)
+#: A table written from a LazyFrame is streamed in row groups of about this many bytes (in
+#: memory): polars' streaming sink holds a few row groups at once, so this bounds its memory.
+ROW_GROUP_BYTES = 8 * 2**20
+ROW_GROUP_ROWS = (1024, 512**2)  # the fewest and most rows of such a row group
+_SAMPLE_ROWS = 1000
+
+
+def rows_per_group(sample: pl.DataFrame) -> int:
+    """Rows of a row group of about :data:`ROW_GROUP_BYTES` for rows like ``sample``'s.
+
+    >>> rows_per_group(pl.DataFrame({"x": range(1000)}, schema={"x": pl.Int64}))
+    262144
+    """
+    per_row = sample.estimated_size() / max(sample.height, 1)
+    low, high = ROW_GROUP_ROWS
+    return int(min(max(ROW_GROUP_BYTES // max(per_row, 1), low), high))
+
+
+def write_table(frame: pl.DataFrame | pl.LazyFrame, target: Path) -> None:
+    """Write one table with the BI-friendly options (zstd, statistics, dictionary strings).
+
+    A LazyFrame is streamed to the file (polars' streaming engine), never collected whole;
+    its row groups are sized from its first rows (see :data:`ROW_GROUP_BYTES`).
+    """
+    if isinstance(frame, pl.LazyFrame):
+        sample = frame.head(_SAMPLE_ROWS).collect()
+        frame.sink_parquet(target, row_group_size=rows_per_group(sample), **PARQUET_OPTIONS)
+    else:
+        frame.write_parquet(target, row_group_size=rows_per_group(frame), **PARQUET_OPTIONS)
 
 
 def write_parquet(
