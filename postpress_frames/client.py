@@ -45,6 +45,7 @@ from ._params import (
     quote_chat_id,
 )
 from ._retry import RateLimitGate, RetryPolicy, parse_retry_after
+from ._seen import SeenIds
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "Page"]
@@ -393,7 +394,7 @@ class Client:
 
     def _pages(self, chat_id: str, path: str, params: dict[str, str]) -> Iterator[Page]:
         paginator = CursorPaginator(params, chat_id=chat_id)
-        seen: set[str] = set()
+        seen = SeenIds()  # a set of a million ids would hold ~130 MB; this ~40 MB
         number = 0
         while not paginator.done:
             number += 1
@@ -401,11 +402,7 @@ class Client:
                 self._fetch, path, paginator.params(), chat_id=chat_id, page=number
             )
             raw, ids, cursor = self._retry.call(fetch)
-            keep = []
-            for position, message_id in enumerate(ids):
-                if message_id not in seen:
-                    seen.add(message_id)
-                    keep.append(position)
+            keep = seen.first_seen(ids)
             logger.debug(
                 "page %d of chat_id=%r: %d items, %d new, cursor %r",
                 number,
