@@ -6,8 +6,11 @@ arrived during the previous run fall in that window), merge by message id (the v
 fetched now wins, with its attachments, reactions and read receipts), and rewrite the chat's
 files atomically. A sync that finds nothing new changes no file.
 
-Pages are written to a hidden staging folder in batches as they arrive, so memory stays
-bounded however large the chat; the merge then streams through polars' streaming engine.
+Pages are built into validated tables in batches as they arrive, and each batch is written
+to a hidden staging folder (the last one stays in memory, so a small chat is never staged).
+The merge sorts in memory only the batches whose time ranges overlap and streams the rest,
+with the stored rows, through polars' streaming engine into the new files: memory stays
+about that of one batch however large the chat (see the comment above ``_Run``).
 If the process dies, the dataset keeps its previous files, or, once the commit journal is
 written, the new ones (see :mod:`postpress_frames.dataset`), and the next sync redoes the
 rest.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +43,7 @@ from postpress_frames.chat_frames import ChatFrames
 from postpress_frames.client import Client, Page
 from postpress_frames.dataset import (
     PART_FILE,
+    PARTITION_KEY,
     commit_chat,
     partition_dir,
     recover_chat,
@@ -118,37 +122,30 @@ def _batch_frames(chat_id: str, batch: list[Page], include_original: bool) -> Ch
         raise
 
 
-def _without(frames: ChatFrames, staged_ids: list[pl.Series]) -> ChatFrames:
-    """Drop messages an earlier batch staged (the first one fetched wins, as in one batch).
-
-    Messages arriving during a sync shift the offset cursor, so a later page repeats ids
-    of an earlier one; ``frames_from_pages`` collapses them within a batch, this across.
-    """
-    if not staged_ids:
-        return frames
-    seen = pl.concat(staged_ids).implode()
-    return frames.replace(
-        **{table: frame.filter(~pl.col(_key(table)).is_in(seen)) for table, frame in frames.items()}
-    )
-
-
 def _row_hash(columns: list[str]) -> pl.Expr:
     return pl.struct(columns).hash(seed=0).alias("_h")
 
 
-def _changed_ids(root: Path, chat_id: str, staged: dict[str, pl.LazyFrame]) -> tuple[int, int]:
-    """Count (added, updated) messages of the staged batch against the stored chat."""
-    stored = {t: scan_table(root, t, chat_id=chat_id).drop("chat_id", strict=False) for t in staged}
-    new_ids = staged["messages"].select("id").collect(engine="streaming").get_column("id")
-    old_ids = stored["messages"].select("id").filter(pl.col("id").is_in(new_ids.implode()))
+def _stored(root: Path, chat_id: str) -> bool:
+    return (partition_dir(root, "messages", chat_id) / PART_FILE).is_file()
+
+
+def _changed_ids(root: Path, chat_id: str, runs: list[_Run], fetched: pl.Series) -> tuple[int, int]:
+    """Count (added, updated) messages of the fetched ones against the stored chat."""
+    staged = {
+        table: pl.concat([run.tables[table].lazy() for run in runs], how="vertical")
+        for table in TABLE_MODELS
+    }
+    stored = {t: scan_table(root, t, chat_id=chat_id).drop(PARTITION_KEY) for t in staged}
+    old_ids = stored["messages"].select("id").filter(pl.col("id").is_in(fetched.implode()))
     common = old_ids.collect(engine="streaming").get_column("id")
-    added = new_ids.len() - common.len()
+    added = fetched.len() - common.len()
     if common.is_empty():
         return added, 0
     changed: set[str] = set()
     for table, new in staged.items():
         key = _key(table)
-        cols = [c for c in new.collect_schema().names() if c != "chat_id"]
+        cols = new.collect_schema().names()
         hashed_new = new.select(cols).filter(pl.col(key).is_in(common.implode()))
         hashed_old = stored[table].select(cols).filter(pl.col(key).is_in(common.implode()))
         hashed_new = hashed_new.select(pl.col(key), _row_hash(cols))
@@ -163,23 +160,175 @@ def _changed_ids(root: Path, chat_id: str, staged: dict[str, pl.LazyFrame]) -> t
     return added, len(changed)
 
 
+# -- merging ---------------------------------------------------------------------------------
+#
+# The dataset keeps messages sorted by (timestamp, id) and each child table in the order of
+# its messages (within a message, the builder's order). A batch's frames are already in that
+# order (frames_from_pages sorts them), and batches arrive newest first, so the fetched rows
+# are a few sorted runs whose key ranges overlap rarely (messages sharing a millisecond
+# across a batch boundary, or the stored rows of the overlap window). The merge sorts only
+# the runs that overlap, in memory, one group at a time, and streams everything else
+# through polars' streaming engine straight to the new file: memory stays that of one batch
+# whatever the size of the chat, where a global sort would hold the whole chat.
+
 # Within a message, child rows keep the builder's order (quoted copies after the message's own).
 CHILD_ORDER = {"attachments": ["quoted", "position"], "reactions": ["position"], "seen_by": []}
 
+Key = tuple[datetime, str]  # a message's place in the dataset: (timestamp, id)
+Table = pl.DataFrame | pl.LazyFrame
 
-def _merged(root: Path, chat_id: str, table: str, new: pl.LazyFrame) -> pl.LazyFrame:
-    """Stored rows of ``table`` whose message was not fetched again, plus the fetched rows."""
-    key = _key(table)
-    new_ids = new.select(key).unique().collect(engine="streaming").get_column(key)
-    kept = (
-        scan_table(root, table, chat_id=chat_id)
-        .drop("chat_id", strict=False)
-        .filter(~pl.col(key).is_in(new_ids.implode()))
+
+@dataclass(frozen=True)
+class _Run:
+    """Rows of every table for some messages, each table in the dataset's order.
+
+    ``first`` and ``last`` are the keys of its first and last message; ``staged`` tells
+    whether the tables are scans of staged files rather than frames in memory.
+    """
+
+    tables: Mapping[str, Table]
+    first: Key
+    last: Key
+    staged: bool
+
+
+def _span(messages: pl.DataFrame) -> tuple[Key, Key]:
+    ends = messages.select("timestamp", "id").gather([0, messages.height - 1]).rows()
+    return (ends[0][0], ends[0][1]), (ends[1][0], ends[1][1])
+
+
+def _without_partition(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    return {
+        table: frame.drop(PARTITION_KEY) if PARTITION_KEY in frame.columns else frame
+        for table, frame in frames.items()
+    }
+
+
+def _memory_run(frames: Mapping[str, pl.DataFrame]) -> _Run:
+    return _Run(_without_partition(frames), *_span(frames["messages"]), staged=False)
+
+
+def _staged_run(frames: Mapping[str, pl.DataFrame], folder: Path, name: str) -> _Run:
+    """Write a run's tables to ``folder/<table>/<name>.parquet``; the run scans them."""
+    tables: dict[str, Table] = {}
+    for table, frame in _without_partition(frames).items():
+        path = folder / table / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_table(frame, path)
+        tables[table] = pl.scan_parquet(path)
+    return _Run(tables, *_span(frames["messages"]), staged=True)
+
+
+_ID_SEED = 0x5EED
+
+
+def _fetched_ids(runs: list[_Run], among: pl.Series | None = None) -> pl.Series:
+    """The ids of the runs' messages (only those in ``among`` when given)."""
+    ids = pl.concat([run.tables["messages"].lazy().select("id") for run in runs], how="vertical")
+    if among is not None:
+        ids = ids.filter(pl.col("id").is_in(among.implode()))
+    return ids.collect(engine="streaming").get_column("id")
+
+
+def _without(frames: ChatFrames, runs: list[_Run], hashes: list[pl.Series]) -> ChatFrames:
+    """Drop messages an earlier batch holds (the first one fetched wins, as in one batch).
+
+    Messages arriving during a sync shift the offset cursor, so a later page repeats ids
+    of an earlier one; ``frames_from_pages`` collapses them within a batch, this across.
+    Only the 64-bit hashes of the earlier ids stay in memory (8 bytes an id, not ~50); a
+    hash found among them is confirmed against the earlier batches' ids, so it is exact.
+    """
+    if not hashes or frames.messages.is_empty():
+        return frames
+    ids = frames.messages.get_column("id")
+    mine = ids.hash(seed=_ID_SEED)
+    earlier = pl.concat(hashes, rechunk=False)
+    hits = earlier.filter(earlier.is_in(mine.implode()))  # the batch's side is the hashed one
+    if hits.is_empty():
+        return frames
+    repeated = _fetched_ids(runs, among=ids.filter(mine.is_in(hits.implode())))
+    if repeated.is_empty():
+        return frames
+    gone = repeated.implode()
+    return frames.replace(
+        **{table: frame.filter(~pl.col(_key(table)).is_in(gone)) for table, frame in frames.items()}
     )
-    return pl.concat([kept, new.drop("chat_id", strict=False)], how="vertical")
 
 
-def _write_hidden(root: Path, chat_id: str, table: str, frame: pl.DataFrame) -> Path:
+def _before(key: Key) -> pl.Expr:
+    """Messages that sort before ``key``."""
+    timestamp = pl.lit(key[0], dtype=pl.Datetime("ms", "UTC"))
+    return (pl.col("timestamp") < timestamp) | (
+        (pl.col("timestamp") == timestamp) & (pl.col("id") < key[1])
+    )
+
+
+def _split_stored(
+    root: Path, chat_id: str, start: Key, fetched: pl.Series
+) -> tuple[dict[str, Table], _Run | None]:
+    """The stored rows whose message was not fetched again, in two parts.
+
+    Those of messages before ``start`` (the first fetched key) stay lazy scans of the stored
+    files, in their stored order; the others (usually the overlap window) become a run in
+    memory that is merged with the fetched runs it overlaps.
+    """
+    gone = fetched.implode()
+    stored = {t: scan_table(root, t, chat_id=chat_id).drop(PARTITION_KEY) for t in TABLE_MODELS}
+    messages = stored["messages"].filter(~pl.col("id").is_in(gone))
+    later = messages.filter(~_before(start)).collect(engine="streaming")
+    later_ids = later.get_column("id").implode()
+    head: dict[str, Table] = {"messages": messages.filter(_before(start))}
+    tail = {"messages": later}
+    for table in CHILD_ORDER:
+        kept = stored[table].filter(~pl.col("message_id").is_in(gone))
+        head[table] = kept.filter(~pl.col("message_id").is_in(later_ids))
+        tail[table] = kept.filter(pl.col("message_id").is_in(later_ids)).collect()
+    return head, (_memory_run(tail) if later.height else None)
+
+
+def _overlapping(runs: list[_Run]) -> Iterator[list[_Run]]:
+    """The runs in key order, grouped: runs chained by overlapping key ranges share a group,
+    so no two groups overlap and writing the groups one after the other keeps the order."""
+    group: list[_Run] = []
+    last: Key | None = None
+    for run in sorted(runs, key=lambda r: r.first):
+        if last is not None and run.first > last:
+            yield group
+            group = []
+        group.append(run)
+        last = run.last if last is None or run.last > last else last
+    if group:
+        yield group
+
+
+def _sorted_group(group: list[_Run], staging: Path, number: int) -> Mapping[str, Table]:
+    """The rows of overlapping runs in the dataset's order (sorted in memory).
+
+    Kept in memory when every run was; otherwise staged, so one group at a time is held.
+    """
+    if len(group) == 1:
+        return group[0].tables
+    messages = (
+        pl.concat([run.tables["messages"].lazy() for run in group], how="vertical")
+        .sort("timestamp", "id")
+        .collect()
+    )
+    rank = messages.select(pl.col("id").alias("message_id")).with_row_index("_rank").lazy()
+    frames = {"messages": messages}
+    for table, within in CHILD_ORDER.items():
+        frames[table] = (
+            pl.concat([run.tables[table].lazy() for run in group], how="vertical")
+            .join(rank, on="message_id", how="inner", maintain_order="left")
+            .sort("_rank", *within, maintain_order=True)
+            .drop("_rank")
+            .collect()
+        )
+    if not any(run.staged for run in group):
+        return frames
+    return _staged_run(frames, staging / "sorted", f"group-{number:06d}").tables
+
+
+def _write_hidden(root: Path, chat_id: str, table: str, frame: Table) -> Path:
     """Write ``frame`` beside its target under a hidden name; return that temporary file."""
     target = partition_dir(root, table, chat_id) / PART_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -193,22 +342,31 @@ def _write_hidden(root: Path, chat_id: str, table: str, frame: pl.DataFrame) -> 
 
 
 def _merge(
-    root: Path, chat_id: str, staged: dict[str, pl.LazyFrame], written: dict[str, Path]
+    root: Path,
+    chat_id: str,
+    runs: list[_Run],
+    fetched: pl.Series | None,
+    staging: Path,
+    written: dict[str, Path],
 ) -> None:
-    """Merge every table into hidden files (recorded in ``written``), rows in builder order."""
-    messages = _merged(root, chat_id, "messages", staged["messages"]).sort("timestamp", "id")
-    messages_frame = messages.collect(engine="streaming")
-    written["messages"] = _write_hidden(root, chat_id, "messages", messages_frame)
-    rank = messages_frame.select(pl.col("id").alias("message_id")).with_row_index("_rank")
-    del messages_frame
-    for table, within in CHILD_ORDER.items():
-        merged = (
-            _merged(root, chat_id, table, staged[table])
-            .join(rank.lazy(), on="message_id", how="inner", maintain_order="left")
-            .sort("_rank", *within, maintain_order=True)
-            .drop("_rank")
-        )
-        written[table] = _write_hidden(root, chat_id, table, merged.collect(engine="streaming"))
+    """Merge the fetched runs with the stored chat into hidden files (recorded in ``written``).
+
+    Stored rows of messages fetched again are dropped (the version fetched now wins, with
+    its child rows). A frame in memory is written as it is; anything else is streamed.
+    """
+    pieces: list[Mapping[str, Table]] = []
+    if fetched is not None:  # a chat stored before
+        head, tail = _split_stored(root, chat_id, min(run.first for run in runs), fetched)
+        pieces.append(head)
+        runs = [*runs, tail] if tail is not None else runs
+    pieces += [_sorted_group(g, staging, n) for n, g in enumerate(_overlapping(runs))]
+    for table in TABLE_MODELS:
+        parts = [piece[table] for piece in pieces]
+        if len(parts) == 1:
+            frame = parts[0]
+        else:
+            frame = pl.concat([part.lazy() for part in parts], how="vertical")
+        written[table] = _write_hidden(root, chat_id, table, frame)
 
 
 def staging_dir(root: str | Path, chat_id: str) -> Path:
@@ -263,11 +421,18 @@ def sync_chat(
     """Bring ``chat_id`` in the dataset at ``root`` up to date; see the module docstring.
 
     ``progress=True`` shows a progress bar; ``on_page`` is called with every fetched page.
+    ``batch_pages`` pages are built, validated and staged at a time: it bounds the memory.
 
     Raises the fetch's :class:`~postpress_frames.PostpressError` after leaving the stored
-    files as they were.
+    files as they were; ``ValueError`` for ``include_original=False``, since the dataset's
+    messages table always has ``original`` (it never could be synced without it).
     """
     quote_chat_id(chat_id)  # a ConfigurationError for a non-string or empty id, before any I/O
+    if not include_original:
+        raise ValueError(
+            "sync_chat keeps the 'original' column (the dataset's messages table has it); "
+            "include_original=False is only for fetch_chat and frames_from_pages"
+        )
     root = Path(root)
     own_client = client is None
     client = client or Client()
@@ -281,26 +446,34 @@ def sync_chat(
         pages: Iterable[Page] = client.iter_pages(chat_id, after=after, page_size=page_size)
         if progress:
             pages = with_progress(pages, desc=chat_id)
-        fetched = pages_seen = 0
-        staged_ids: list[pl.Series] = []
+        pages_seen = fetched = 0
+        hashes: list[pl.Series] = []  # of the ids of the runs, see _without
+        runs: list[_Run] = []
         for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
-            frames = _without(_batch_frames(chat_id, batch, include_original), staged_ids)
-            staged_ids.append(frames.messages.get_column("id"))
+            frames = _without(_batch_frames(chat_id, batch, include_original), runs, hashes)
             pages_seen += len(batch)
+            if frames.messages.is_empty():
+                continue
+            hashes.append(frames.messages.get_column("id").hash(seed=_ID_SEED))
             fetched += frames.messages.height
-            for table, frame in frames.items():
-                folder = staging / table
-                folder.mkdir(parents=True, exist_ok=True)
-                write_table(frame, folder / f"batch-{number:06d}.parquet")
-        if fetched == 0:
+            if batch[-1].cursor is None:  # the last batch: no need to stage it
+                runs.append(_memory_run(frames))
+            else:
+                runs.append(_staged_run(frames, staging, f"batch-{number:06d}"))
+            del frames
+        del hashes
+        if not fetched:
             total = scan_table(root, "messages", chat_id=chat_id).select(pl.len()).collect().item()
             return SyncResult(chat_id, pages=pages_seen, total=total)
-        staged = {table: pl.scan_parquet(staging / table / "*.parquet") for table in TABLE_MODELS}
-        added, updated = _changed_ids(root, chat_id, staged)
+        stored = _stored(root, chat_id)
+        fetched_ids = _fetched_ids(runs) if stored else None
+        added, updated = (fetched, 0)
+        if fetched_ids is not None:
+            added, updated = _changed_ids(root, chat_id, runs, fetched_ids)
         if added or updated:
             written: dict[str, Path] = {}
             try:
-                _merge(root, chat_id, staged, written)
+                _merge(root, chat_id, runs, fetched_ids, staging, written)
                 commit_chat(root, chat_id, written)
             finally:
                 for tmp in written.values():

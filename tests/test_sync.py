@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
+from postpress_frames import parquet as parquet_module
 from postpress_frames._exceptions import AuthenticationError, NotFoundError
 from postpress_frames.client import Client
-from postpress_frames.dataset import read_chat, scan_dataset
+from postpress_frames.dataset import PART_FILE, partition_dir, read_chat, scan_dataset
+from postpress_frames.fetch import fetch_chat
+from postpress_frames.frames import frames_from_pages
+from postpress_frames.schemas import TABLE_MODELS
 from postpress_frames.sync import sync_chat, sync_chats
-from postpress_frames.testing import FakePostpress, Fault, demo_chats
-from tests.conftest import FAST_RETRY
+from postpress_frames.testing import FakePostpress, Fault, demo_chat, demo_chats
+from tests.conftest import FAST_RETRY, pages_of
 
 
 def stored_ids(root: Path, chat_id: str) -> list[str]:
@@ -20,6 +28,10 @@ def stored_ids(root: Path, chat_id: str) -> list[str]:
 
 def server_ids(server: FakePostpress, chat_id: str) -> list[str]:
     return sorted(m.get("id") or m["message_id"] for m in server.messages(chat_id))
+
+
+def client_of(server: FakePostpress) -> Client:
+    return Client(api_key=server.api_key, base_url=server.base_url, retry=FAST_RETRY)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -74,6 +86,7 @@ def test_new_and_edited_messages_are_merged(
     assert edited["text"].item() == "edited after the first sync"
     assert edited["edited"].item() is True
     stored.validate()
+    assert stored == fetch_chat(chat, client=client)  # in the order of one build
 
 
 def test_a_failed_sync_leaves_the_dataset_as_it_was(
@@ -127,3 +140,101 @@ def test_sync_chats_progress_counts_messages_and_chats(
     assert "240 msg" in err
     assert "chats=2/2" in err
     assert sum(seen) >= 5  # the new messages and the overlap window
+
+
+# -- the merge: the dataset's order and files, whatever the batches --------------------------
+
+
+def colliding(messages: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """The messages with their timestamps drawn from a few values and the order shuffled, so
+    batches overlap in (timestamp, id) and ties cross batch and stored/fetched boundaries."""
+    rng = random.Random(seed)
+    stamps = sorted({m["timestamp"] for m in messages})[:: max(1, len(messages) // 6)]
+    out = [{**m, "timestamp": rng.choice(stamps)} for m in messages]
+    rng.shuffle(out)
+    return out
+
+
+@pytest.mark.parametrize("batch_pages", [1, 3, 40])
+def test_the_synced_chat_is_the_chat_built_in_one_go(tmp_path: Path, batch_pages: int) -> None:
+    """Messages by (timestamp, id), child rows in their message's order: as frames_from_pages
+    builds the whole chat, even when batches overlap in time."""
+    chat = "chat_merge"
+    messages = colliding(demo_chat(420, chat_id=chat, seed=3), seed=batch_pages)
+    with FakePostpress({chat: messages}) as server, client_of(server) as c:
+        result = sync_chat(chat, tmp_path, client=c, page_size=30, batch_pages=batch_pages)
+        assert (result.added, result.total) == (420, 420)
+        assert read_chat(tmp_path, chat) == fetch_chat(chat, client=c, page_size=30)
+
+
+def test_an_incremental_sync_keeps_the_order_across_stored_and_fetched_rows(
+    tmp_path: Path,
+) -> None:
+    """Stored rows that are not fetched again (here: gone from the server) stay, in order
+    among the fetched ones they share timestamps with; edited ones take the new version."""
+    chat = "chat_merge"
+    messages = colliding(demo_chat(500, chat_id=chat, seed=4), seed=4)
+    gone = messages[250:260]
+    with FakePostpress({chat: messages[200:]}) as server, client_of(server) as c:
+        sync_chat(chat, tmp_path, client=c, page_size=40, batch_pages=2)
+        server.add_chat(chat, messages[:250] + messages[260:])  # 200 new, 10 gone
+        for m in messages[300:303]:
+            server.edit_message(chat, m["id"], text="edited")
+        everything = timedelta(days=99_999)
+        result = sync_chat(
+            chat, tmp_path, client=c, page_size=40, batch_pages=2, overlap=everything
+        )
+        assert (result.added, result.updated, result.total) == (200, 3, 500)
+        want = frames_from_pages(pages_of(server.messages(chat) + gone))
+    assert read_chat(tmp_path, chat) == want
+
+
+def test_a_sync_streams_the_tables_in_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written row group by row group (tiny ones here), the files read back the same."""
+    monkeypatch.setattr(parquet_module, "ROW_GROUP_BYTES", 1)
+    monkeypatch.setattr(parquet_module, "ROW_GROUP_ROWS", (16, 512**2))
+    chat = "chat_merge"
+    server = FakePostpress({chat: demo_chat(300, chat_id=chat, seed=5)})
+    with server, client_of(server) as c:
+        sync_chat(chat, tmp_path, client=c, page_size=50, batch_pages=2)
+        want = fetch_chat(chat, client=c)
+    assert read_chat(tmp_path, chat) == want
+    groups = pq.ParquetFile(partition_dir(tmp_path, "messages", chat) / PART_FILE)
+    assert groups.metadata.num_row_groups == -(-300 // 16)
+
+
+def test_synced_files_are_bi_friendly(
+    server: FakePostpress, client: Client, tmp_path: Path
+) -> None:
+    """As write_dataset's: zstd, UTC milliseconds, statistics, dictionary strings, no Null."""
+    sync_chat(server.chat_id, tmp_path, client=client, page_size=50, batch_pages=2)
+    for table in TABLE_MODELS:
+        file = pq.ParquetFile(partition_dir(tmp_path, table, server.chat_id) / PART_FILE)
+        for column in file.schema:
+            logical = str(column.logical_type)
+            assert "NANOS" not in logical, (table, column.name)
+            if "Timestamp" in logical:
+                assert "isAdjustedToUTC=true" in logical and "MILLIS" in logical.upper()
+        assert all(str(f.type) != "null" for f in file.schema_arrow), table
+        assert "chat_id" not in file.schema_arrow.names or table == "messages"
+        group = file.metadata.row_group(0)
+        for i in range(group.num_columns):
+            assert group.column(i).compression == "ZSTD", (table, i)
+            assert group.column(i).statistics is not None, (table, i)
+    messages = pq.ParquetFile(partition_dir(tmp_path, "messages", server.chat_id) / PART_FILE)
+    group = messages.metadata.row_group(0)
+    encodings = {
+        group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)
+    }
+    assert "RLE_DICTIONARY" in encodings["message_type"]
+
+
+def test_include_original_false_is_refused_before_any_request(
+    server: FakePostpress, client: Client, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="original"):
+        sync_chat(server.chat_id, tmp_path, client=client, include_original=False)
+    assert server.requests == []
+    assert not tmp_path.joinpath("messages").exists()
