@@ -38,9 +38,16 @@ def test_first_seen_answers_as_a_set_does(fold_at: int, seed: int) -> None:
     assert len(seen) == len({i for ids in pages for i in ids})
 
 
-def test_a_hash_collision_does_not_drop_a_new_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ids of one length share a hash here: only the comparison of the ids tells them apart."""
-    monkeypatch.setattr(_seen, "_hash", lambda ids: ids.str.len_bytes().cast(pl.UInt64))
+def test_ids_sharing_a_first_hash_are_told_apart_by_the_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Here ids of one length share their first hash: only the second tells them apart."""
+    real = _seen._hashes
+
+    def by_length(ids: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        return ids.str.len_bytes().cast(pl.UInt64).alias("h0"), real(ids)[1]
+
+    monkeypatch.setattr(_seen, "_hashes", by_length)
     pages = random_pages(7)
     seen = SeenIds(fold_at=5)
     assert [seen.first_seen(ids) for ids in pages] == first_seen_by_a_set(pages)
