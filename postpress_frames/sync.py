@@ -452,11 +452,13 @@ def sync_chat(
         for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
             frames = _without(_batch_frames(chat_id, batch, include_original), runs, hashes)
             pages_seen += len(batch)
+            last = batch[-1].cursor is None
+            del batch  # the page bodies: not held while the next batch is fetched
             if frames.messages.is_empty():
                 continue
             hashes.append(frames.messages.get_column("id").hash(seed=_ID_SEED))
             fetched += frames.messages.height
-            if batch[-1].cursor is None:  # the last batch: no need to stage it
+            if last:  # no need to stage the last batch
                 runs.append(_memory_run(frames))
             else:
                 runs.append(_staged_run(frames, staging, f"batch-{number:06d}"))
