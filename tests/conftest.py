@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -52,3 +53,50 @@ def client(server: FakePostpress) -> Iterator[Client]:
 
     with Client(api_key=server.api_key, base_url=server.base_url, retry=FAST_RETRY) as c:
         yield c
+
+
+# -- the key never leaks, in any test ----------------------------------------------------------
+# Every test's fake server uses one of these keys (the default, or the canary tests' own).
+# For the whole suite, the package's loggers run at DEBUG into a handler that keeps any record
+# holding a key, and each test's captured output and failure text are searched for them too.
+WATCHED_KEYS = ("pp_test_fake_key", "pp_live_CANARY_7f3a9c_never_print_me")
+
+
+class _KeyLeakHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.getMessage()} {record.exc_text or ''}"
+        if any(key in text for key in WATCHED_KEYS):
+            self.leaks.append(f"{record.name}: {text[:200]}")
+
+
+_LEAKS = _KeyLeakHandler()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _package_logs_never_hold_the_key() -> Iterator[None]:
+    logger = logging.getLogger("postpress_frames")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(_LEAKS)
+    try:
+        yield
+    finally:
+        logger.removeHandler(_LEAKS)
+        logger.setLevel(level)
+    assert not _LEAKS.leaks, f"log records held the API key: {_LEAKS.leaks[:3]}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    captured = " ".join(content for _, content in report.sections)
+    texts = f"{captured} {report.longreprtext}"
+    leaked = [key for key in WATCHED_KEYS if key in texts]
+    if leaked and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"the API key appeared in this test's output or error: {leaked}"
