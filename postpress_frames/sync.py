@@ -269,8 +269,9 @@ def _split_stored(
     """The stored rows whose message was not fetched again, in two parts.
 
     Those of messages before ``start`` (the first fetched key) stay lazy scans of the stored
-    files, in their stored order; the others (usually the overlap window) become a run in
-    memory that is merged with the fetched runs it overlaps.
+    files, in their stored order, which is the dataset's (sync_chat writes it, and so does
+    write_dataset of built frames); the others (with a server that honours ``after``, only
+    messages it no longer lists) become a run in memory, merged with the runs it overlaps.
     """
     gone = fetched.implode()
     stored = {t: scan_table(root, t, chat_id=chat_id).drop(PARTITION_KEY) for t in TABLE_MODELS}
