@@ -39,6 +39,7 @@ from postpress_frames._atomic import TMP_PREFIX, temp_path_for
 from postpress_frames._exceptions import InvalidResponseError
 from postpress_frames._params import quote_chat_id
 from postpress_frames._retry import RateLimitGate
+from postpress_frames._seen import SeenIds
 from postpress_frames.chat_frames import ChatFrames
 from postpress_frames.client import Client, Page
 from postpress_frames.dataset import (
@@ -219,37 +220,24 @@ def _staged_run(frames: Mapping[str, pl.DataFrame], folder: Path, name: str) -> 
     return _Run(tables, *_span(frames["messages"]), staged=True)
 
 
-_ID_SEED = 0x5EED
-
-
-def _fetched_ids(runs: list[_Run], among: pl.Series | None = None) -> pl.Series:
-    """The ids of the runs' messages (only those in ``among`` when given)."""
+def _fetched_ids(runs: list[_Run]) -> pl.Series:
+    """The ids of the runs' messages."""
     ids = pl.concat([run.tables["messages"].lazy().select("id") for run in runs], how="vertical")
-    if among is not None:
-        ids = ids.filter(pl.col("id").is_in(among.implode()))
     return ids.collect(engine="streaming").get_column("id")
 
 
-def _without(frames: ChatFrames, runs: list[_Run], hashes: list[pl.Series]) -> ChatFrames:
+def _without(frames: ChatFrames, seen: SeenIds) -> ChatFrames:
     """Drop messages an earlier batch holds (the first one fetched wins, as in one batch).
 
     Messages arriving during a sync shift the offset cursor, so a later page repeats ids
-    of an earlier one; ``frames_from_pages`` collapses them within a batch, this across.
-    Only the 64-bit hashes of the earlier ids stay in memory (8 bytes an id, not ~50); a
-    hash found among them is confirmed against the earlier batches' ids, so it is exact.
+    of an earlier one; ``frames_from_pages`` collapses them within a batch, ``seen`` (the
+    same compact id set the client pages with) across batches.
     """
-    if not hashes or frames.messages.is_empty():
-        return frames
     ids = frames.messages.get_column("id")
-    mine = ids.hash(seed=_ID_SEED)
-    earlier = pl.concat(hashes, rechunk=False)
-    hits = earlier.filter(earlier.is_in(mine.implode()))  # the batch's side is the hashed one
-    if hits.is_empty():
+    new = seen.first_seen(ids.to_list())
+    if len(new) == ids.len():
         return frames
-    repeated = _fetched_ids(runs, among=ids.filter(mine.is_in(hits.implode())))
-    if repeated.is_empty():
-        return frames
-    gone = repeated.implode()
+    gone = ids.gather(sorted(set(range(ids.len())) - set(new))).implode()
     return frames.replace(
         **{table: frame.filter(~pl.col(_key(table)).is_in(gone)) for table, frame in frames.items()}
     )
@@ -448,23 +436,22 @@ def sync_chat(
         if progress:
             pages = with_progress(pages, desc=chat_id)
         pages_seen = fetched = 0
-        hashes: list[pl.Series] = []  # of the ids of the runs, see _without
+        seen = SeenIds()  # the ids of the runs, see _without
         runs: list[_Run] = []
         for number, batch in enumerate(_batches(_observed(pages, on_page), batch_pages)):
-            frames = _without(_batch_frames(chat_id, batch, include_original), runs, hashes)
+            frames = _without(_batch_frames(chat_id, batch, include_original), seen)
             pages_seen += len(batch)
             last = batch[-1].cursor is None
             del batch  # the page bodies: not held while the next batch is fetched
             if frames.messages.is_empty():
                 continue
-            hashes.append(frames.messages.get_column("id").hash(seed=_ID_SEED))
             fetched += frames.messages.height
             if last:  # no need to stage the last batch
                 runs.append(_memory_run(frames))
             else:
                 runs.append(_staged_run(frames, staging, f"batch-{number:06d}"))
             del frames
-        del hashes
+        del seen
         if not fetched:
             total = scan_table(root, "messages", chat_id=chat_id).select(pl.len()).collect().item()
             return SyncResult(chat_id, pages=pages_seen, total=total)
