@@ -54,7 +54,7 @@ def frames_peak(pages_file: str, what: str = "ours") -> dict[str, object]:
     if what == "floor":  # every page read by read_json and kept, nothing derived
         import polars as pl
 
-        from postpress_frames.frames import wire_schema
+        from postpress_frames.tables.build import wire_schema
 
         schema = wire_schema()
         kept = [pl.read_json(page, schema=schema).get_column("items") for page in pages]
@@ -77,7 +77,7 @@ def sync_peak(base_url: str, chat_id: str) -> dict[str, object]:
     import polars as pl
 
     from postpress_frames import Client, sync_chat
-    from postpress_frames.dataset import scan_table
+    from postpress_frames.storage.dataset import scan_table
 
     base = _rss()
     with (

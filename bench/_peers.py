@@ -173,7 +173,7 @@ def read_json_floor(pages: list[bytes], threads: int) -> Counts:
     """``pl.read_json`` of every page with our wire schema on ``threads`` threads."""
     import polars as pl
 
-    from postpress_frames.frames import wire_schema
+    from postpress_frames.tables.build import wire_schema
 
     schema = wire_schema()
 

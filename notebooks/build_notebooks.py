@@ -137,7 +137,7 @@ from pathlib import Path
 
 import postpress_frames as ppf
 from postpress_frames import charts, stats
-from postpress_frames.report import write_report
+from postpress_frames.analysis.report import write_report
 from postpress_frames.testing import FakePostpress""",
     ),
     (

@@ -1,16 +1,24 @@
 """postpress-frames: postpress chat messages as typed, validated polars DataFrames.
 
 >>> import postpress_frames as ppf
->>> frames = ppf.fetch_chat("chat_01HXYZ")        # doctest: +SKIP
->>> ppf.write_parquet(frames, "out/chat")         # doctest: +SKIP
+>>> from postpress_frames.testing import FakePostpress, demo_chat
+>>> with FakePostpress({"chat_demo": demo_chat(300)}) as server:
+...     client = ppf.Client(api_key=server.api_key, base_url=server.base_url)
+...     frames = ppf.fetch_chat("chat_demo", client=client)
+>>> frames.messages.height
+300
 
 Names are imported on first use, so ``import postpress_frames`` (and the CLI's ``--help``)
-stays fast; polars, pandera and requests load only when needed.
+stays fast; polars, pandera and requests load only when needed. The imports under
+``TYPE_CHECKING`` below are the one table of the public API: ``__all__`` and the lazy
+loader are both read from it.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postpress_frames._version import __version__
@@ -34,127 +42,56 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
         TransportError,
     )
-    from postpress_frames._retry import RateLimitGate, RetryPolicy
-    from postpress_frames.charts import save_chart
-    from postpress_frames.chat_frames import ChatFrames
-    from postpress_frames.client import Client, Page
-    from postpress_frames.dataset import read_chat, scan_dataset, write_dataset
-    from postpress_frames.fetch import fetch_chat
-    from postpress_frames.frames import frames_from_pages
-    from postpress_frames.parquet import read_parquet, write_parquet
-    from postpress_frames.report import render_report, write_report
-    from postpress_frames.schemas import UnknownFieldWarning, UnknownValueWarning, validate_frames
-    from postpress_frames.stats import (
+    from postpress_frames.analysis.charts import save_chart
+    from postpress_frames.analysis.report import render_report, write_report
+    from postpress_frames.analysis.stats import (
         activity_over_time,
         export_ready,
         response_matrix,
         response_times,
         sender_activity,
     )
-    from postpress_frames.sync import SyncResult, sync_chat, sync_chats
+    from postpress_frames.api.client import Client, Page
+    from postpress_frames.api.retry import RateLimitGate, RetryPolicy
+    from postpress_frames.pipeline.fetch import fetch_chat
+    from postpress_frames.pipeline.sync import SyncResult, sync_chat, sync_chats
+    from postpress_frames.storage.dataset import read_chat, scan_dataset, write_dataset
+    from postpress_frames.storage.parquet import read_parquet, write_parquet
+    from postpress_frames.tables.build import frames_from_pages
+    from postpress_frames.tables.chat_frames import ChatFrames
+    from postpress_frames.tables.schemas import (
+        UnknownFieldWarning,
+        UnknownValueWarning,
+        validate_frames,
+    )
 
-_EXPORTS: dict[str, str] = {
-    # errors
-    "APIError": "_exceptions",
-    "AuthenticationError": "_exceptions",
-    "BadRequestError": "_exceptions",
-    "ConfigurationError": "_exceptions",
-    "CursorLoopError": "_exceptions",
-    "GatewayTimeoutError": "_exceptions",
-    "InvalidResponseError": "_exceptions",
-    "NotFoundError": "_exceptions",
-    "PermissionDeniedError": "_exceptions",
-    "PostpressError": "_exceptions",
-    "RateLimitError": "_exceptions",
-    "SchemaFailure": "_exceptions",
-    "SchemaValidationError": "_exceptions",
-    "ServerError": "_exceptions",
-    "ServiceUnavailableError": "_exceptions",
-    "TransportError": "_exceptions",
-    # fetching
-    "Client": "client",
-    "Page": "client",
-    "RetryPolicy": "_retry",
-    "RateLimitGate": "_retry",
-    "fetch_chat": "fetch",
-    # tables
-    "ChatFrames": "chat_frames",
-    "frames_from_pages": "frames",
-    "UnknownFieldWarning": "schemas",
-    "UnknownValueWarning": "schemas",
-    "validate_frames": "schemas",
-    # files
-    "read_parquet": "parquet",
-    "write_parquet": "parquet",
-    "read_chat": "dataset",
-    "scan_dataset": "dataset",
-    "write_dataset": "dataset",
-    "SyncResult": "sync",
-    "sync_chat": "sync",
-    "sync_chats": "sync",
-    # statistics, charts, report
-    "activity_over_time": "stats",
-    "export_ready": "stats",
-    "response_matrix": "stats",
-    "response_times": "stats",
-    "sender_activity": "stats",
-    "save_chart": "charts",
-    "render_report": "report",
-    "write_report": "report",
-}
 
-__all__ = [
-    "APIError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ChatFrames",
-    "Client",
-    "ConfigurationError",
-    "CursorLoopError",
-    "GatewayTimeoutError",
-    "InvalidResponseError",
-    "NotFoundError",
-    "Page",
-    "PermissionDeniedError",
-    "PostpressError",
-    "RateLimitError",
-    "RateLimitGate",
-    "RetryPolicy",
-    "SchemaFailure",
-    "SchemaValidationError",
-    "ServerError",
-    "ServiceUnavailableError",
-    "SyncResult",
-    "TransportError",
-    "UnknownFieldWarning",
-    "UnknownValueWarning",
-    "__version__",
-    "activity_over_time",
-    "export_ready",
-    "fetch_chat",
-    "frames_from_pages",
-    "read_chat",
-    "read_parquet",
-    "render_report",
-    "response_matrix",
-    "response_times",
-    "save_chart",
-    "scan_dataset",
-    "sender_activity",
-    "sync_chat",
-    "sync_chats",
-    "validate_frames",
-    "write_dataset",
-    "write_parquet",
-    "write_report",
-]
+def _export_table() -> dict[str, str]:
+    """Public name -> module, read from the ``TYPE_CHECKING`` imports of this file."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+        if node.test.id == "TYPE_CHECKING"
+    )
+    return {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+_EXPORTS = _export_table()
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'postpress_frames' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"postpress_frames.{module}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

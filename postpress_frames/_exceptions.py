@@ -4,9 +4,11 @@ Catch :class:`PostpressError` to handle all of them::
 
     PostpressError
      ├── ConfigurationError (also a ValueError)
-     │      no API key, bad base URL, plain http to a non-loopback host,
-     │      bad parameters (page_size, chat_id, sender_id, after/before,
-     │      naive datetimes, after >= before)
+     │    │  no API key, bad base URL, plain http to a non-loopback host,
+     │    │  bad parameters (page_size, chat_id, sender_id, after/before,
+     │    │  naive datetimes, after >= before)
+     │    └── ArgumentTypeError (also a TypeError)
+     │           an argument of the wrong type; names the argument and what was given
      ├── InvalidResponseError
      │    │  a body that is not what the spec promises; names page, field,
      │    │  message_id and chat_id when known
@@ -25,8 +27,10 @@ Catch :class:`PostpressError` to handle all of them::
      │    └── ServerError (500 and other 5xx)
      │         ├── ServiceUnavailableError (503)
      │         └── GatewayTimeoutError (504)
-     └── SchemaValidationError
-            a table failed its pandera schema; lists table, column, check, message ids
+     ├── SchemaValidationError
+     │      a table failed its pandera schema; lists table, column, check, message ids
+     └── StorageError
+            a file or folder that cannot be read or written as asked: names the path
 
 Errors never receive the API key, so ``str(error)`` and ``repr(error)`` cannot leak it.
 
@@ -48,6 +52,7 @@ from typing import Any
 
 __all__ = [
     "APIError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -62,9 +67,11 @@ __all__ = [
     "SchemaValidationError",
     "ServerError",
     "ServiceUnavailableError",
+    "StorageError",
     "TransportError",
     "api_error_from_response",
     "body_excerpt",
+    "describe_json",
 ]
 
 EXCERPT_LIMIT = 200
@@ -81,6 +88,30 @@ def body_excerpt(body: bytes | str, limit: int = EXCERPT_LIMIT) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def describe_json(value: object) -> str:
+    """A parsed JSON value as an error message shows it: as JSON, with its JSON type.
+
+    >>> describe_json(True), describe_json("yes"), describe_json(1.5)
+    ('true (a JSON boolean)', '"yes" (a string)', '1.5 (a number)')
+    >>> describe_json(None), describe_json({"a": 1}), describe_json([1])
+    ('null', 'an object', 'an array')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    text = body_excerpt(json.dumps(value, ensure_ascii=False), 60)
+    if isinstance(value, bool):
+        return f"{text} (a JSON boolean)"
+    if isinstance(value, str):
+        return f"{text} (a string)"
+    if isinstance(value, int | float):
+        return f"{text} (a number)"
+    return type(value).__name__
 
 
 def _context(chat_id: str | None, page: int | None, attempts: int | None = None) -> str:
@@ -120,6 +151,39 @@ class ConfigurationError(PostpressError, ValueError):
     >>> isinstance(ConfigurationError("page_size must be between 1 and 250, got 0"), ValueError)
     True
     """
+
+
+class ArgumentTypeError(ConfigurationError, TypeError):
+    """An argument of the wrong type: names the argument, what it takes and what was given.
+
+    >>> error = ArgumentTypeError("root", "a path (str or os.PathLike)", 123)
+    >>> print(error)
+    root must be a path (str or os.PathLike), got int 123
+    >>> isinstance(error, TypeError) and isinstance(error, ValueError)
+    True
+    """
+
+    def __init__(self, argument: str, expected: str, given: object) -> None:
+        self.argument = argument
+        self.expected = expected
+        shown = body_excerpt(repr(given), 60)
+        super().__init__(f"{argument} must be {expected}, got {type(given).__name__} {shown}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, self.__dict__.copy()))
+
+
+class StorageError(PostpressError):
+    """A file or folder that cannot be read or written as asked; ``path`` names it.
+
+    >>> print(StorageError("not a Parquet file (truncated?)", path="out/chat/messages.parquet"))
+    out/chat/messages.parquet: not a Parquet file (truncated?)
+    """
+
+    def __init__(self, problem: str, *, path: object = None) -> None:
+        self.problem = problem
+        self.path = None if path is None else str(path)
+        super().__init__(problem if self.path is None else f"{self.path}: {problem}")
 
 
 class InvalidResponseError(PostpressError):

@@ -87,7 +87,7 @@ PROGRESS_OPTION = click.option(
 
 
 def _client(api_key: str | None, base_url: str | None) -> Any:
-    from postpress_frames.client import Client
+    from postpress_frames.api.client import Client
 
     return Client(api_key=api_key, base_url=base_url)
 
@@ -140,8 +140,8 @@ def fetch(
     Example:
       postpress-frames fetch chat_01HXYZ --out out/chat --after 2026-01-01
     """
-    from postpress_frames.fetch import fetch_chat
-    from postpress_frames.parquet import write_parquet
+    from postpress_frames.pipeline.fetch import fetch_chat
+    from postpress_frames.storage.parquet import write_parquet
 
     with _client(api_key, base_url) as client:
         frames = fetch_chat(
@@ -181,7 +181,7 @@ def sync(
     Example:
       postpress-frames sync chat_a chat_b --dataset lake --workers 4
     """
-    from postpress_frames.sync import sync_chats
+    from postpress_frames.pipeline.sync import sync_chats
 
     with _client(api_key, base_url) as client:
         results = sync_chats(
@@ -208,8 +208,8 @@ def validate(path: Path) -> None:
     Example:
       postpress-frames validate out/chat
     """
-    from postpress_frames.dataset import chat_ids, read_chat
-    from postpress_frames.parquet import MANIFEST, read_parquet
+    from postpress_frames.storage.dataset import chat_ids, read_chat
+    from postpress_frames.storage.parquet import MANIFEST, read_parquet
 
     if (path / MANIFEST).is_file():
         click.echo(f"{path}: valid: {_counts(read_parquet(path))}")
@@ -254,8 +254,8 @@ def fake_server(messages: int, chats: int, port: int, seed: int) -> None:
 
 def _load(path: Path) -> Any:
     """A fetch folder as ChatFrames, or a dataset root as lazy tables of all its chats."""
-    from postpress_frames.dataset import chat_ids, scan_dataset
-    from postpress_frames.parquet import MANIFEST, read_parquet
+    from postpress_frames.storage.dataset import chat_ids, scan_dataset
+    from postpress_frames.storage.parquet import MANIFEST, read_parquet
 
     if (path / MANIFEST).is_file():
         return read_parquet(path)
@@ -317,7 +317,7 @@ def stats(path: Path, tz: str, fmt: str) -> None:
     Example:
       postpress-frames stats lake --tz Europe/Paris --format csv > senders.csv
     """
-    from postpress_frames.stats import export_ready, sender_activity
+    from postpress_frames.analysis.stats import export_ready, sender_activity
 
     activity = sender_activity(_load(path), tz=tz)
     if fmt == "table":
@@ -340,7 +340,7 @@ def report(path: Path, out: Path, tz: str, title: str) -> None:
     Example:
       postpress-frames report lake --out report.html --tz Europe/Paris
     """
-    from postpress_frames.report import write_report
+    from postpress_frames.analysis.report import write_report
 
     write_report(_load(path), out, tz=tz, title=title)
     click.echo(f"report: {out}")
@@ -359,13 +359,13 @@ def demo(out: Path, messages: int, tz: str) -> None:
     Example:
       postpress-frames demo --out demo-output
     """
-    from postpress_frames.charts import messages_over_time_chart, save_chart
-    from postpress_frames.client import Client
-    from postpress_frames.dataset import write_dataset
-    from postpress_frames.fetch import fetch_chat
-    from postpress_frames.parquet import write_parquet
-    from postpress_frames.report import write_report
-    from postpress_frames.stats import sender_activity
+    from postpress_frames.analysis.charts import messages_over_time_chart, save_chart
+    from postpress_frames.analysis.report import write_report
+    from postpress_frames.analysis.stats import sender_activity
+    from postpress_frames.api.client import Client
+    from postpress_frames.pipeline.fetch import fetch_chat
+    from postpress_frames.storage.dataset import write_dataset
+    from postpress_frames.storage.parquet import write_parquet
     from postpress_frames.testing import FakePostpress
 
     with (

@@ -1,7 +1,7 @@
-"""A slow, obviously-correct reference for ``postpress_frames.stats``, in plain Python.
+"""A slow, obviously-correct reference for ``postpress_frames.analysis.stats``, in plain Python.
 
 It reads the raw API message dicts (as in a page's ``items``), not the polars tables, and
-follows the definitions of ``postpress_frames.stats.METRIC_DEFINITIONS`` one loop at a
+follows the definitions of ``postpress_frames.analysis.stats.METRIC_DEFINITIONS`` one loop at a
 time. The tests compare the vectorised statistics with it on the demo chat.
 """
 

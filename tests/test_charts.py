@@ -11,7 +11,7 @@ import pytest
 
 from postpress_frames import charts
 from postpress_frames._exceptions import ConfigurationError
-from postpress_frames.charts import (
+from postpress_frames.analysis.charts import (
     MAX_CHART_ROWS,
     messages_over_time_chart,
     render_chart,
@@ -20,8 +20,8 @@ from postpress_frames.charts import (
     save_chart,
     weekday_hour_heatmap,
 )
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing.demo_chat import demo_chat
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

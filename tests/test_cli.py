@@ -191,7 +191,7 @@ def test_stats_in_every_format(canary_server: FakePostpress, tmp_path: Path) -> 
 
 
 def _events(folder: Path) -> int:
-    from postpress_frames.parquet import read_parquet
+    from postpress_frames.storage.parquet import read_parquet
 
     return int(read_parquet(folder).messages["is_event"].sum())
 
@@ -213,7 +213,7 @@ def test_stats_and_report_on_a_dataset(canary_server: FakePostpress, tmp_path: P
 def test_sync_three_chats_twice_matches_the_server(tmp_path: Path) -> None:
     import duckdb
 
-    from postpress_frames.dataset import read_chat, table_glob
+    from postpress_frames.storage.dataset import read_chat, table_glob
     from postpress_frames.testing import demo_chats
 
     chats = demo_chats(3, 400, seed=5)

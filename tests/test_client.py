@@ -18,9 +18,9 @@ from postpress_frames._exceptions import (
     InvalidResponseError,
     NotFoundError,
 )
-from postpress_frames._retry import RetryPolicy
 from postpress_frames._version import __version__
-from postpress_frames.client import DEFAULT_BASE_URL, Client, Page
+from postpress_frames.api.client import DEFAULT_BASE_URL, Client, Page
+from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import FakePostpress, Fault
 
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.0, retry_after_cap=0.0)

@@ -9,8 +9,7 @@ import polars as pl
 import pyarrow.dataset as pads
 import pytest
 
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.dataset import (
+from postpress_frames.storage.dataset import (
     chat_ids,
     partition_dir,
     read_chat,
@@ -18,7 +17,8 @@ from postpress_frames.dataset import (
     table_glob,
     write_dataset,
 )
-from postpress_frames.schemas import TABLE_MODELS
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import TABLE_MODELS
 from tests.conftest import demo_frames
 
 CHATS = ["chat_a", "chat_b", "chat/../escape"]

@@ -266,7 +266,7 @@ def test_messages_after_are_newer_and_new() -> None:
 
 
 def test_demo_data_builds_valid_frames() -> None:
-    from postpress_frames.frames import frames_from_pages
+    from postpress_frames.tables.build import frames_from_pages
 
     chat = demo_chat(400, seed=9)
     pages = [{"object": "MessageList", "items": chat[i : i + 100]} for i in range(0, 400, 100)]

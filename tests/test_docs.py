@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postpress_frames.stats import METRIC_DEFINITIONS
+from postpress_frames.analysis.stats import METRIC_DEFINITIONS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

@@ -27,8 +27,8 @@ from postpress_frames._exceptions import (
     TransportError,
     api_error_from_response,
 )
-from postpress_frames._retry import RetryPolicy
-from postpress_frames.client import Client
+from postpress_frames.api.client import Client
+from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import ERROR_TYPES, FakePostpress, Fault
 
 # Copied from the spec page's errors section (status, type, description).

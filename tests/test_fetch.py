@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from postpress_frames._exceptions import NotFoundError
-from postpress_frames.client import Client
-from postpress_frames.fetch import fetch_chat
-from postpress_frames.frames import frames_from_pages
+from postpress_frames.api.client import Client
+from postpress_frames.pipeline.fetch import fetch_chat
+from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.testing import FakePostpress
 from tests.conftest import FAST_RETRY
 

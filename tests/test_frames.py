@@ -14,11 +14,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-import postpress_frames.frames as frames_module
+import postpress_frames.tables.build as frames_module
 from postpress_frames._exceptions import InvalidResponseError
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.schemas import (
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import (
     TABLE_MODELS,
     UnknownFieldWarning,
     UnknownValueWarning,

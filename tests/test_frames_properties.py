@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postpress_frames._exceptions import SchemaValidationError
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from tests.strategies import FLAGS, Chat, chat_pages, message_key, messages
 
 # Generating a page is the slow part: few, rich examples keep the file fast.

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from postpress_frames._exceptions import CursorLoopError, InvalidResponseError
-from postpress_frames._pagination import CursorPaginator
-from postpress_frames._retry import RetryPolicy
-from postpress_frames.client import Client
+from postpress_frames.api.client import Client
+from postpress_frames.api.pagination import CursorPaginator
+from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import FakePostpress
 
 

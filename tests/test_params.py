@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from postpress_frames._exceptions import ConfigurationError
-from postpress_frames._params import (
+from postpress_frames.api.params import (
     check_page_size,
     check_range,
     check_sender_id,

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
-from postpress_frames import parquet as parquet_module
-from postpress_frames._atomic import BACKUP_SUFFIX
+from postpress_frames.storage import parquet as parquet_module
 from postpress_frames._exceptions import SchemaValidationError
-from postpress_frames.parquet import read_manifest, read_parquet, write_parquet
-from postpress_frames.schemas import SCHEMA_VERSION, TABLE_MODELS
+from postpress_frames.storage.atomic import BACKUP_SUFFIX
+from postpress_frames.storage.parquet import read_manifest, read_parquet, write_parquet
+from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS
 from tests.conftest import demo_frames
 
 TABLES = list(TABLE_MODELS)
@@ -34,7 +34,7 @@ def test_round_trip_is_exact(frames, tmp_path: Path) -> None:  # type: ignore[no
 
 
 def test_round_trip_without_original(tmp_path: Path) -> None:
-    from postpress_frames.frames import frames_from_pages
+    from postpress_frames.tables.build import frames_from_pages
     from postpress_frames.testing import demo_chat
     from tests.conftest import pages_of
 

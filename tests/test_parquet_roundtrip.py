@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.dataset import read_chat, split_by_chat, write_dataset
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.parquet import read_parquet, write_parquet
+from postpress_frames.storage.dataset import read_chat, split_by_chat, write_dataset
+from postpress_frames.storage.parquet import read_parquet, write_parquet
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from tests.strategies import Chat, chat_pages
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames import sync as sync_module
-from postpress_frames._retry import RateLimitGate, RetryPolicy
-from postpress_frames.client import Client
-from postpress_frames.sync import sync_chats
+from postpress_frames.pipeline import sync as sync_module
+from postpress_frames.api.client import Client
+from postpress_frames.api.retry import RateLimitGate, RetryPolicy
+from postpress_frames.pipeline.sync import sync_chats
 from postpress_frames.testing import FakePostpress, Fault, demo_chats
 
 

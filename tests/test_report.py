@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.report import _format, _format_duration, render_report, write_report
-from postpress_frames.stats import METRIC_DEFINITIONS
+from postpress_frames.analysis.report import _format, _format_duration, render_report, write_report
+from postpress_frames.analysis.stats import METRIC_DEFINITIONS
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing.demo_chat import demo_chat
 
 SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')

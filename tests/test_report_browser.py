@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from postpress_frames.report import write_report
+from postpress_frames.analysis.report import write_report
 from tests.conftest import demo_frames
 
 CHROMIUM_FLAGS = [

@@ -25,8 +25,8 @@ from postpress_frames._exceptions import (
     TransportError,
     api_error_from_response,
 )
-from postpress_frames._retry import RetryPolicy, is_retryable, parse_retry_after
-from postpress_frames.client import Client
+from postpress_frames.api.client import Client
+from postpress_frames.api.retry import RetryPolicy, is_retryable, parse_retry_after
 from postpress_frames.testing import FakePostpress, Fault
 
 NOW = datetime(2026, 5, 17, 9, 42, 11, tzinfo=UTC).timestamp()

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from postpress_frames._exceptions import SchemaValidationError
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.schemas import (
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import (
     SCHEMA_VERSION,
     TABLE_MODELS,
     AttachmentSchema,

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from postpress_frames._exceptions import APIError, PostpressError, ServerError
-from postpress_frames._retry import RetryPolicy
-from postpress_frames.client import Client
+from postpress_frames.api.client import Client
+from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import FakePostpress, Fault
 
 FAST = RetryPolicy(max_attempts=2, initial_backoff=0.0, retry_after_cap=0.0)

@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.frames import frames_from_pages
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from tests.strategies import ABSENT, full_message, page_of
 
 VARIANT_FIELDS = {
@@ -190,7 +190,7 @@ def test_every_spec_field_is_mapped_or_documented() -> None:
         assert column in BASE[table].columns, path
 
 
-@pytest.mark.filterwarnings("ignore::postpress_frames.schemas.UnknownValueWarning")
+@pytest.mark.filterwarnings("ignore::postpress_frames.tables.schemas.UnknownValueWarning")
 @pytest.mark.parametrize("path", SPEC_FIELDS)
 def test_changing_a_field_changes_exactly_its_column(path: str) -> None:
     table, column = target(path)

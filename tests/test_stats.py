@@ -12,17 +12,7 @@ import polars as pl
 import pytest
 
 from postpress_frames._exceptions import ConfigurationError, SchemaValidationError
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.dataset import scan_dataset, write_dataset
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.schemas import (
-    AttachmentSchema,
-    MessageSchema,
-    ReactionSchema,
-    SeenBySchema,
-    polars_schema,
-)
-from postpress_frames.stats import (
+from postpress_frames.analysis.stats import (
     METRIC_DEFINITIONS,
     SENDER_ACTIVITY_SCHEMA,
     activity_over_time,
@@ -30,6 +20,16 @@ from postpress_frames.stats import (
     response_matrix,
     response_times,
     sender_activity,
+)
+from postpress_frames.storage.dataset import scan_dataset, write_dataset
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import (
+    AttachmentSchema,
+    MessageSchema,
+    ReactionSchema,
+    SeenBySchema,
+    polars_schema,
 )
 from postpress_frames.testing.demo_chat import demo_chat, demo_chats
 from tests.stats_reference import (

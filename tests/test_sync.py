@@ -10,14 +10,14 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from postpress_frames import parquet as parquet_module
+from postpress_frames.storage import parquet as parquet_module
 from postpress_frames._exceptions import AuthenticationError, NotFoundError
-from postpress_frames.client import Client
-from postpress_frames.dataset import PART_FILE, partition_dir, read_chat, scan_dataset
-from postpress_frames.fetch import fetch_chat
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.schemas import TABLE_MODELS
-from postpress_frames.sync import sync_chat, sync_chats
+from postpress_frames.api.client import Client
+from postpress_frames.pipeline.fetch import fetch_chat
+from postpress_frames.pipeline.sync import sync_chat, sync_chats
+from postpress_frames.storage.dataset import PART_FILE, partition_dir, read_chat, scan_dataset
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.schemas import TABLE_MODELS
 from postpress_frames.testing import FakePostpress, Fault, demo_chat, demo_chats
 from tests.conftest import FAST_RETRY, pages_of
 

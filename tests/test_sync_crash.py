@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames.client import Client
-from postpress_frames.dataset import read_chat
-from postpress_frames.sync import sync_chat
+from postpress_frames.api.client import Client
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat
 from postpress_frames.testing import FakePostpress, demo_chat
 from tests.conftest import FAST_RETRY
 
 SCRIPT = """
 import sys
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.sync import sync_chat
 sync_chat(sys.argv[1], sys.argv[2], page_size=50, batch_pages=2)
 """
 

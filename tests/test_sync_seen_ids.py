@@ -7,8 +7,8 @@ import random
 import polars as pl
 import pytest
 
-from postpress_frames import _seen
-from postpress_frames._seen import SeenIds
+from postpress_frames.api import seen as _seen
+from postpress_frames.api.seen import SeenIds
 
 
 def first_seen_by_a_set(pages: list[list[str]]) -> list[list[int]]:

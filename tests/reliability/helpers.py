@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from postpress_frames._retry import RetryPolicy
-from postpress_frames.client import Client
+from postpress_frames.api.client import Client
+from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import FakePostpress
 
 ATTEMPTS = 3

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postpress_frames._exceptions import BadRequestError, ConfigurationError
-from postpress_frames.dataset import chat_ids, partition_dir, read_chat
-from postpress_frames.schemas import TABLE_MODELS
-from postpress_frames.sync import staging_dir, sync_chat
+from postpress_frames.pipeline.sync import staging_dir, sync_chat
+from postpress_frames.storage.dataset import chat_ids, partition_dir, read_chat
+from postpress_frames.tables.schemas import TABLE_MODELS
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for, ids_of
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames.dataset import read_chat
-from postpress_frames.fetch import fetch_chat
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.fetch import fetch_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat
 from postpress_frames.testing import FakePostpress, demo_chat
 from tests.reliability.helpers import client_for, ids_of, leftovers
 

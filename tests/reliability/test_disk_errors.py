@@ -18,13 +18,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-import postpress_frames._atomic as atomic
-import postpress_frames.dataset as dataset
-import postpress_frames.parquet as parquet
-import postpress_frames.sync as sync
-from postpress_frames.dataset import read_chat, write_dataset
-from postpress_frames.parquet import read_parquet, write_parquet
-from postpress_frames.sync import sync_chat
+import postpress_frames.pipeline.sync as sync
+import postpress_frames.storage.atomic as atomic
+import postpress_frames.storage.dataset as dataset
+import postpress_frames.storage.parquet as parquet
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat, write_dataset
+from postpress_frames.storage.parquet import read_parquet, write_parquet
 from postpress_frames.testing import FakePostpress, demo_chat
 from tests.conftest import demo_frames
 from tests.reliability.helpers import client_for, leftovers, snapshot

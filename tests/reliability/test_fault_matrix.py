@@ -36,10 +36,10 @@ from postpress_frames._exceptions import (
     ServiceUnavailableError,
     TransportError,
 )
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.dataset import read_chat, write_dataset
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat, write_dataset
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing import ERROR_TYPES, FakePostpress, Fault, demo_chat
 from tests.conftest import pages_of
 from tests.reliability.helpers import (

@@ -28,12 +28,12 @@ from postpress_frames._exceptions import (
     SchemaFailure,
     SchemaValidationError,
 )
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.dataset import read_chat
-from postpress_frames.frames import frames_from_pages, wire_schema
-from postpress_frames.parquet import read_parquet, write_parquet
-from postpress_frames.schemas import UnknownValueWarning
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat
+from postpress_frames.storage.parquet import read_parquet, write_parquet
+from postpress_frames.tables.build import frames_from_pages, wire_schema
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import UnknownValueWarning
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for, leftovers, snapshot
 from tests.strategies import full_message

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames.dataset import read_chat
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat
 from postpress_frames.testing import FakePostpress, demo_chat
 from tests.reliability.helpers import client_for, ids_of, leftovers
 
@@ -37,8 +37,8 @@ TRIALS = 20
 SCRIPT = r"""
 import os, signal, sys
 from pathlib import Path
-import postpress_frames.dataset as dataset
-import postpress_frames.sync as sync
+import postpress_frames.storage.dataset as dataset
+import postpress_frames.pipeline.sync as sync
 
 chat, root, mode, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 calls = {"stage": 0, "merge": 0, "commit": 0}

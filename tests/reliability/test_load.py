@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import pytest
 
-from postpress_frames.dataset import read_chat
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import read_chat
 from postpress_frames.testing import FakePostpress, demo_chats
 from tests.reliability.helpers import client_for, ids_of, live_threads, open_fds
 

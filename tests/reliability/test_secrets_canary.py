@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from postpress_frames._exceptions import PostpressError
-from postpress_frames.fetch import fetch_chat
-from postpress_frames.parquet import write_parquet
-from postpress_frames.sync import sync_chat
+from postpress_frames.pipeline.fetch import fetch_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.parquet import write_parquet
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for
 from tests.test_secrets import Recorder

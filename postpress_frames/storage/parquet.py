@@ -23,11 +23,11 @@ from typing import Any
 
 import polars as pl
 
-from postpress_frames._atomic import recover_dir, replace_dir_atomically
 from postpress_frames._exceptions import SchemaFailure, SchemaValidationError
 from postpress_frames._version import __version__
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.schemas import SCHEMA_VERSION, TABLE_MODELS, polars_schema
+from postpress_frames.storage.atomic import recover_dir, replace_dir_atomically
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS, polars_schema
 
 MANIFEST = "manifest.json"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}

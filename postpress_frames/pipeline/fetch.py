@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.client import Client, Page
-from postpress_frames.frames import frames_from_pages
+from postpress_frames.api.client import Client, Page
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
 
 Moment = datetime | date | str | None
 

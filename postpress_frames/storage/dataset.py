@@ -34,10 +34,10 @@ from urllib.parse import quote
 
 import polars as pl
 
-from postpress_frames._atomic import commit_file, temp_path_for, write_atomic
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.parquet import write_table
-from postpress_frames.schemas import TABLE_MODELS, polars_schema
+from postpress_frames.storage.atomic import commit_file, temp_path_for, write_atomic
+from postpress_frames.storage.parquet import write_table
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import TABLE_MODELS, polars_schema
 
 PARTITION_KEY = "chat_id"
 PART_FILE = "part-0.parquet"

@@ -12,7 +12,7 @@ The merge sorts in memory only the batches whose time ranges overlap and streams
 with the stored rows, through polars' streaming engine into the new files: memory stays
 about that of one batch however large the chat (see the comment above ``_Run``).
 If the process dies, the dataset keeps its previous files, or, once the commit journal is
-written, the new ones (see :mod:`postpress_frames.dataset`), and the next sync redoes the
+written, the new ones (see :mod:`postpress_frames.storage.dataset`), and the next sync redoes the
 rest.
 
 >>> result = sync_chat("chat_1", "lake")   # doctest: +SKIP
@@ -35,14 +35,14 @@ from urllib.parse import quote
 
 import polars as pl
 
-from postpress_frames._atomic import TMP_PREFIX, temp_path_for
 from postpress_frames._exceptions import InvalidResponseError
-from postpress_frames._params import quote_chat_id
-from postpress_frames._retry import RateLimitGate
-from postpress_frames._seen import SeenIds
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.client import Client, Page
-from postpress_frames.dataset import (
+from postpress_frames.api.client import Client, Page
+from postpress_frames.api.params import quote_chat_id
+from postpress_frames.api.retry import RateLimitGate
+from postpress_frames.api.seen import SeenIds
+from postpress_frames.pipeline.fetch import with_progress
+from postpress_frames.storage.atomic import TMP_PREFIX, temp_path_for
+from postpress_frames.storage.dataset import (
     PART_FILE,
     PARTITION_KEY,
     commit_chat,
@@ -50,10 +50,10 @@ from postpress_frames.dataset import (
     recover_chat,
     scan_table,
 )
-from postpress_frames.fetch import with_progress
-from postpress_frames.frames import frames_from_pages
-from postpress_frames.parquet import write_table
-from postpress_frames.schemas import TABLE_MODELS
+from postpress_frames.storage.parquet import write_table
+from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import TABLE_MODELS
 
 DEFAULT_OVERLAP = timedelta(hours=1)
 STAGING = ".staging"

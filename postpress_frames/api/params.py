@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
-from ._exceptions import ConfigurationError
+from postpress_frames._exceptions import ConfigurationError
 
 __all__ = [
     "MAX_PAGE_SIZE",

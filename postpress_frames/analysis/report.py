@@ -20,14 +20,14 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from postpress_frames.charts import (
+from postpress_frames.analysis.charts import (
     messages_over_time_chart,
     render_chart,
     response_matrix_chart,
     response_time_chart,
     weekday_hour_heatmap,
 )
-from postpress_frames.stats import (
+from postpress_frames.analysis.stats import (
     DEFAULT_RESPONSE_CAP,
     DEFAULT_SESSION_GAP,
     METRIC_DEFINITIONS,

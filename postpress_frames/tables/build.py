@@ -31,7 +31,7 @@ Rules where the spec page is loose or silent:
   (a bad flag, timestamp or receipt, an object where a string belongs) fail the build.
 * Fields the spec page does not list are not stored (the tables are strict). They are not
   dropped silently: pages 1-8 and every power-of-two page after are also read with an
-  inferred schema, and one :class:`~postpress_frames.schemas.UnknownFieldWarning` names
+  inferred schema, and one :class:`~postpress_frames.tables.schemas.UnknownFieldWarning` names
   each unlisted field (``items[].attachments[].blurhash``) and how many values it had.
   Values outside a documented set are kept and named in one ``UnknownValueWarning``.
 
@@ -55,8 +55,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 import polars as pl
 
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
-from postpress_frames.chat_frames import ChatFrames
-from postpress_frames.schemas import (
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import (
     AttachmentSchema,
     MessageSchema,
     ReactionSchema,
@@ -965,8 +965,8 @@ def frames_from_pages(pages: Iterable[PageLike], *, include_original: bool = Tru
     Raises :class:`~postpress_frames._exceptions.InvalidResponseError` for a page or value
     that cannot be typed, a value of the wrong JSON type included (``provider_id: 12345``,
     ``behavior: -1.5``, ``reply_by: "att_1"``: never coerced). Warns
-    :class:`~postpress_frames.schemas.UnknownValueWarning` and
-    :class:`~postpress_frames.schemas.UnknownFieldWarning` (see the module docstring).
+    :class:`~postpress_frames.tables.schemas.UnknownValueWarning` and
+    :class:`~postpress_frames.tables.schemas.UnknownFieldWarning` (see the module docstring).
 
     >>> body = b'{"items": [], "cursor": null}'
     >>> frames_from_pages([body, body]).messages.height

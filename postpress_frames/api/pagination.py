@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._exceptions import CursorLoopError
+from postpress_frames._exceptions import CursorLoopError
 
 __all__ = ["CursorPaginator"]
 

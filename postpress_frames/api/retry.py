@@ -36,7 +36,7 @@ from typing import TypeVar
 
 import tenacity
 
-from ._exceptions import (
+from postpress_frames._exceptions import (
     APIError,
     ConfigurationError,
     InvalidResponseError,

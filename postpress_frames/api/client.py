@@ -1,6 +1,6 @@
 """``Client`` and ``Page``: one keep-alive HTTP session, auth, and the page fetch loop.
 
->>> from postpress_frames.client import Client
+>>> from postpress_frames.api.client import Client
 >>> with Client(api_key="pp_live_example", base_url="http://127.0.0.1:8000/api/v1") as client:
 ...     client
 Client(base_url='http://127.0.0.1:8000/api/v1', api_key='pp_l…***')
@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 
-from ._exceptions import (
+from postpress_frames._exceptions import (
     APIError,
     ConfigurationError,
     InvalidResponseError,
@@ -36,17 +36,18 @@ from ._exceptions import (
     api_error_from_response,
     body_excerpt,
 )
-from ._pagination import CursorPaginator
-from ._params import (
+from postpress_frames._version import __version__
+from postpress_frames.api.body import check_body
+from postpress_frames.api.pagination import CursorPaginator
+from postpress_frames.api.params import (
     TimestampLike,
     check_page_size,
     check_range,
     check_sender_id,
     quote_chat_id,
 )
-from ._retry import RateLimitGate, RetryPolicy, parse_retry_after
-from ._seen import SeenIds
-from ._version import __version__
+from postpress_frames.api.retry import RateLimitGate, RetryPolicy, parse_retry_after
+from postpress_frames.api.seen import SeenIds
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "Page"]
 
@@ -123,6 +124,9 @@ class Page:
     items: Sequence[dict[str, Any]]
     cursor: str | None
     raw: bytes = field(repr=False)
+    #: Positions in ``raw``'s ``items`` of the messages in ``items`` (None: all of them):
+    #: the table builder reads ``raw`` and keeps only these, so a repeat is dropped once.
+    new_positions: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -239,22 +243,6 @@ def _check_timeout(timeout: object) -> float | tuple[float, float]:
     raise ConfigurationError(
         f"timeout must be a positive number or a (connect, read) pair, got {timeout!r}"
     )
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 class Client:
@@ -412,8 +400,10 @@ class Client:
                 cursor,
             )
             paginator.advance(cursor, page=number)
-            items = _Items(raw, None if len(keep) == len(ids) else keep, len(keep))
-            yield Page(number=number, items=items, cursor=cursor, raw=raw)
+            new = None if len(keep) == len(ids) else keep
+            items = _Items(raw, new, len(keep))
+            positions = None if new is None else tuple(new)
+            yield Page(number=number, items=items, cursor=cursor, raw=raw, new_positions=positions)
 
     def _fetch(
         self, path: str, params: dict[str, str], *, chat_id: str, page: int
@@ -442,7 +432,7 @@ class Client:
         # Anything the fast scan does not vouch for gets the exact check, which raises the
         # precise error (or accepts what the scan was merely unsure about).
         body = self._parse_json(raw, chat_id=chat_id, page=page)
-        items, cursor = _validate_body(body, chat_id=chat_id, page=page)
+        items, cursor = check_body(body, chat_id=chat_id, page=page)
         return raw, [message_id for message_id, _ in items], cursor
 
     def _get_following_same_host_redirects(
@@ -593,38 +583,3 @@ def _scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
         ids.append(message_id)
     cursor = body.get_column("cursor")[0]
     return ids, cursor or None
-
-
-def _validate_body(
-    body: Any, *, chat_id: str, page: int
-) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-    """Check a 200 body against the spec; return (id, item) pairs and the cursor."""
-
-    def invalid(problem: str, field: str | None, message_id: str | None = None) -> NoReturn:
-        raise InvalidResponseError(
-            problem, page=page, field=field, message_id=message_id, chat_id=chat_id
-        )
-
-    if not isinstance(body, dict):
-        invalid(f"expected a JSON object with 'items', got {_json_type(body)}", None)
-    if "items" not in body:
-        invalid("the required field is missing", "items")
-    raw_items = body["items"]
-    if not isinstance(raw_items, list):
-        invalid(f"expected an array, got {_json_type(raw_items)}", "items")
-    items: list[tuple[str, dict[str, Any]]] = []
-    for index, item in enumerate(raw_items):
-        if not isinstance(item, dict):
-            invalid(f"expected a message object, got {_json_type(item)}", f"items[{index}]")
-        key = "id" if item.get("id") is not None or "message_id" not in item else "message_id"
-        if key not in item:
-            invalid("the message has neither 'id' nor 'message_id'", f"items[{index}].id")
-        message_id = item[key]
-        if not isinstance(message_id, str) or not message_id:
-            shown = repr(message_id) if isinstance(message_id, str) else _json_type(message_id)
-            invalid(f"expected a non-empty string, got {shown}", f"items[{index}].{key}")
-        items.append((message_id, item))
-    cursor = body.get("cursor")
-    if cursor is not None and not isinstance(cursor, str):
-        invalid(f"expected a string or null, got {_json_type(cursor)}", "cursor")
-    return items, cursor or None

@@ -20,7 +20,7 @@ from typing import Final
 
 import polars as pl
 
-from postpress_frames.schemas import TABLE_MODELS, polars_schema, validate_frames
+from postpress_frames.tables.schemas import TABLE_MODELS, polars_schema, validate_frames
 
 __all__ = ["TABLE_NAMES", "ChatFrames"]
 

@@ -1,0 +1,1 @@
+"""Statistics, charts and the report: pure functions of the tables."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: ``Client`` and ``Page``, request parameters, retries, the cursor strategy."""

@@ -1,0 +1,63 @@
+"""The contract of a page body (the spec page's ``MessageList``), checked in one place.
+
+A body is a JSON object whose ``items`` is an array of message objects, each with a
+non-empty string ``id`` (or, where ``id`` is null or absent, ``message_id``), and whose
+``cursor`` is a string or null. The client checks every page it receives with it (its fast
+path vouches for the common case), and the table builder names a bad page with it.
+
+>>> check_body({"items": [{"id": "m1"}], "cursor": None}, page=1)
+([('m1', {'id': 'm1'})], None)
+>>> try:
+...     check_body({"items": [{"id": 7}]}, page=3)
+... except InvalidResponseError as error:
+...     print(error)
+invalid response (page 3, field 'items[0].id'): expected a non-empty string, got 7 (a number)
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from postpress_frames._exceptions import InvalidResponseError, describe_json
+
+__all__ = ["check_body"]
+
+
+def check_body(
+    body: Any, *, page: int, chat_id: str | None = None
+) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """Check a 200 body against the contract; return (id, item) pairs and the cursor.
+
+    Raises :class:`InvalidResponseError` naming the page, the field and the value.
+    """
+
+    def invalid(problem: str, field: str | None, message_id: str | None = None) -> NoReturn:
+        raise InvalidResponseError(
+            problem, page=page, field=field, message_id=message_id, chat_id=chat_id
+        )
+
+    if not isinstance(body, dict):
+        invalid(f"expected a JSON object with 'items', got {describe_json(body)}", None)
+    if "items" not in body:
+        invalid("the required field is missing", "items")
+    raw_items = body["items"]
+    if not isinstance(raw_items, list):
+        invalid(f"expected an array, got {describe_json(raw_items)}", "items")
+    items: list[tuple[str, dict[str, Any]]] = []
+    for index, item in enumerate(raw_items):
+        if not isinstance(item, dict):
+            invalid(f"expected a message object, got {describe_json(item)}", f"items[{index}]")
+        key = "id" if item.get("id") is not None or "message_id" not in item else "message_id"
+        if key not in item:
+            invalid("the message has neither 'id' nor 'message_id'", f"items[{index}].id")
+        message_id = item[key]
+        if not isinstance(message_id, str) or not message_id:
+            invalid(
+                f"expected a non-empty string, got {describe_json(message_id)}",
+                f"items[{index}].{key}",
+            )
+        items.append((message_id, item))
+    cursor = body.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        invalid(f"expected a string or null, got {describe_json(cursor)}", "cursor")
+    return items, cursor or None

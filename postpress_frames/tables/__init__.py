@@ -1,0 +1,1 @@
+"""The pure core: raw pages -> the typed tables, their pandera models, ``ChatFrames``."""
