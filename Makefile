@@ -8,13 +8,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 PYTEST_ARGS ?=
+# What `make check` leaves out: see the markers in pyproject.toml.
+QUICK_MARKERS := not slow and not browser
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup browser demo test bench lint typecheck pytest format clean
+.PHONY: setup browser demo check test bench lint typecheck pytest format clean
 
 setup: $(STAMP)
 
@@ -47,6 +49,12 @@ typecheck: setup
 pytest: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The quick loop (a few minutes): lint, types, doctests and every test not marked slow or
+# browser. It needs neither apt-get nor Chromium.
+check: lint typecheck
+	$(BIN)/python -m pytest -m "$(QUICK_MARKERS)" $(PYTEST_ARGS)
+
+# Everything, as .ci/run does: lint, types, doctests, every test (slow and browser ones too).
 test: lint typecheck pytest
 
 # The benchmark suite (bench/): prints one table and records it in bench/RESULTS.md.

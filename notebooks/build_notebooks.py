@@ -136,8 +136,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import postpress_frames as ppf
-from postpress_frames import charts, stats
-from postpress_frames.analysis.report import write_report
+from postpress_frames import charts, stats, write_report
 from postpress_frames.testing import FakePostpress""",
     ),
     (

@@ -16,9 +16,9 @@ loader are both read from it.
 
 from __future__ import annotations
 
-import ast
-import importlib
-from pathlib import Path
+import ast as _ast
+import importlib as _importlib
+from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any
 
 from postpress_frames._version import __version__
@@ -26,6 +26,7 @@ from postpress_frames._version import __version__
 if TYPE_CHECKING:
     from postpress_frames._exceptions import (
         APIError,
+        ArgumentTypeError,
         AuthenticationError,
         BadRequestError,
         ConfigurationError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         SchemaValidationError,
         ServerError,
         ServiceUnavailableError,
+        StorageError,
         TransportError,
     )
     from postpress_frames.analysis.charts import save_chart
@@ -68,17 +70,17 @@ if TYPE_CHECKING:
 
 def _export_table() -> dict[str, str]:
     """Public name -> module, read from the ``TYPE_CHECKING`` imports of this file."""
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    tree = _ast.parse(_Path(__file__).read_text(encoding="utf-8"))
     block = next(
         node
         for node in tree.body
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+        if isinstance(node, _ast.If) and isinstance(node.test, _ast.Name)
         if node.test.id == "TYPE_CHECKING"
     )
     return {
         alias.name: node.module
         for node in block.body
-        if isinstance(node, ast.ImportFrom) and node.module
+        if isinstance(node, _ast.ImportFrom) and node.module
         for alias in node.names
     }
 
@@ -91,10 +93,11 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'postpress_frames' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    # The public names and the module's own dunders, not the helpers used to build them.
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

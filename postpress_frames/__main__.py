@@ -2,4 +2,5 @@
 
 from postpress_frames.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -2,15 +2,18 @@
 
 Key and base URL come from ``--api-key``/``--base-url`` or ``POSTPRESS_API_KEY`` /
 ``POSTPRESS_BASE_URL``. Progress goes to stderr, results to stdout. Exit codes: 0 ok,
-2 usage, 3 authentication or permission, 4 not found, 5 API failure after retries,
-6 invalid data, 1 anything else (e.g. a disk full or an output path that cannot be
-written). Errors print as one line unless ``--debug``.
+2 usage (a wrong option, argument or setting: ``ConfigurationError``, ``ArgumentTypeError``),
+3 authentication or permission, 4 not found, 5 API failure after retries, 6 invalid data,
+1 a file that cannot be read or written (``StorageError``, a disk full, a read-only target).
+Every :class:`PostpressError` prints as one line on stderr; ``--debug`` (before or after the
+command) adds the traceback and debug logs, and never changes the exit code.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +29,7 @@ from postpress_frames._exceptions import (
     PermissionDeniedError,
     PostpressError,
     SchemaValidationError,
+    StorageError,
     TransportError,
 )
 from postpress_frames._version import __version__
@@ -37,7 +41,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def exit_code_for(error: BaseException) -> int:
-    """Map an error to the CLI's exit code (see the module docstring)."""
+    """Map an error to the CLI's exit code (see the module docstring).
+
+    >>> from postpress_frames._exceptions import ArgumentTypeError, NotFoundError
+    >>> exit_code_for(NotFoundError(404)), exit_code_for(ArgumentTypeError("root", "a path", 1))
+    (4, 2)
+    >>> exit_code_for(StorageError("disk full", path="lake")), exit_code_for(FileNotFoundError())
+    (1, 2)
+    """
+    if isinstance(error, StorageError):
+        return EXIT_ERROR
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return EXIT_AUTH
     if isinstance(error, NotFoundError):
@@ -46,25 +59,78 @@ def exit_code_for(error: BaseException) -> int:
         return EXIT_API
     if isinstance(error, InvalidResponseError | SchemaValidationError):
         return EXIT_DATA
-    if isinstance(error, ConfigurationError | click.UsageError):
+    if isinstance(error, ConfigurationError | click.UsageError | FileNotFoundError):
         return EXIT_USAGE
     return EXIT_ERROR
 
 
 class _Group(click.Group):
-    """Turns package errors into one line and an exit code, unless ``--debug``."""
+    """Turns package and file errors into one line on stderr and their exit code.
+
+    With ``--debug`` the traceback comes first; the line and the exit code are the same.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (PostpressError, OSError) as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            message = " ".join(str(exc).split())
-            click.echo(f"error: {type(exc).__name__}: {message}", err=True)
-            if isinstance(exc, PostpressError):
-                ctx.exit(exit_code_for(exc))
-            ctx.exit(EXIT_USAGE if isinstance(exc, FileNotFoundError) else EXIT_ERROR)
+            _echo_error(ctx, exc)
+            ctx.exit(exit_code_for(exc))
+
+
+def _echo_error(ctx: click.Context, error: BaseException, *, prefix: str = "") -> None:
+    """``error`` as one line on stderr, after its traceback with ``--debug``."""
+    root = ctx.find_root()
+    if root.obj and root.obj.get("debug"):
+        click.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
+    message = " ".join(str(error).split())
+    click.echo(f"error: {prefix}{type(error).__name__}: {message}", err=True)
+
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, debug: bool) -> None:
+    """``--debug`` on the group or on a command: both turn on the same root setting."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if not debug or root.obj.get("debug"):
+        return
+    root.obj["debug"] = True
+    handler = root.obj.get("log_handler")
+    if isinstance(handler, logging.Handler):
+        handler.setLevel(logging.DEBUG)
+        logging.getLogger().setLevel(logging.DEBUG)
+
+
+def _debug_option(func: F) -> F:
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show tracebacks and debug logs (before or after the command).",
+    )(func)
+
+
+def _start_logging(ctx: click.Context) -> None:
+    """Log to stderr (warnings, or everything with ``--debug``) for this invocation only."""
+    debug = bool(ctx.obj.get("debug"))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else min(level or logging.WARNING, logging.WARNING))
+    ctx.obj["log_handler"] = handler
+
+    def stop() -> None:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    ctx.call_on_close(stop)
 
 
 def _client_options(func: F) -> F:
@@ -94,22 +160,27 @@ def _client(api_key: str | None, base_url: str | None) -> Any:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="postpress-frames")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@_debug_option
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Fetch postpress chats into typed tables and BI-ready Parquet.
 
     \b
     Example:
       export POSTPRESS_API_KEY=pp_live_...
       postpress-frames fetch chat_01HXYZ --out out/chat
+
+    \b
+    Exit codes:
+      0 ok                1 a file could not be read or written
+      2 usage, a setting  3 authentication or permission
+      4 not found         5 API failure after retries
+      6 invalid data
+    Errors print as one line; --debug (before or after the command) adds the
+    traceback and never changes the exit code.
     """
     ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _start_logging(ctx)
 
 
 @cli.command()
@@ -122,6 +193,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--no-original", is_flag=True, help="Drop the raw provider payload column.")
 @PROGRESS_OPTION
 @_client_options
+@_debug_option
 def fetch(
     chat_id: str,
     out: Path,
@@ -166,6 +238,7 @@ def fetch(
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
 @PROGRESS_OPTION
 @_client_options
+@_debug_option
 def sync(
     chat_ids: Sequence[str],
     dataset: Path,
@@ -192,15 +265,20 @@ def sync(
             page_size=page_size,
             progress=sys.stderr.isatty() if progress is None else progress,
         )
+    failed = []
     for result in results:
-        click.echo(str(result))
-    failed = [r.error for r in results if r.error is not None]
+        if result.error is None:
+            click.echo(str(result))
+        else:
+            failed.append(result.error)
+            _echo_error(click.get_current_context(), result.error, prefix=f"{result.chat_id}: ")
     if failed:
         sys.exit(max(exit_code_for(e) for e in failed))
 
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@_debug_option
 def validate(path: Path) -> None:
     """Validate a folder written by `fetch` or a dataset written by `sync`.
 
@@ -226,6 +304,7 @@ def validate(path: Path) -> None:
 @click.option("--chats", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="0 picks a free port.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@_debug_option
 def fake_server(messages: int, chats: int, port: int, seed: int) -> None:
     """Serve demo chats on 127.0.0.1 until interrupted, printing how to reach them.
 
@@ -233,8 +312,6 @@ def fake_server(messages: int, chats: int, port: int, seed: int) -> None:
     Example:
       postpress-frames fake-server --messages 10000 --port 8765
     """
-    import time
-
     from postpress_frames.testing import FakePostpress, demo_chats
 
     with FakePostpress(demo_chats(chats, messages, seed=seed), port=port) as server:
@@ -246,10 +323,17 @@ def fake_server(messages: int, chats: int, port: int, seed: int) -> None:
         )
         click.echo("Ctrl-C to stop.")
         try:
-            while True:
-                time.sleep(3600)
+            _wait_for_interrupt()
         except KeyboardInterrupt:
             click.echo("stopped", err=True)
+
+
+def _wait_for_interrupt() -> None:
+    """Sleep until Ctrl-C (``KeyboardInterrupt``); the tests replace it to stop at once."""
+    import time
+
+    while True:
+        time.sleep(3600)
 
 
 def _load(path: Path) -> Any:
@@ -310,6 +394,7 @@ def _print_stats(activity: Any, *, full: bool = False) -> None:
     show_default=True,
     help="table: the main columns for reading; csv/json: every column.",
 )
+@_debug_option
 def stats(path: Path, tz: str, fmt: str) -> None:
     """Per-sender activity statistics of a fetch folder or a dataset.
 
@@ -333,6 +418,7 @@ def stats(path: Path, tz: str, fmt: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @TZ_OPTION
 @click.option("--title", default="Sender activity", show_default=True)
+@_debug_option
 def report(path: Path, out: Path, tz: str, title: str) -> None:
     """Write one self-contained HTML report (statistics and charts) that opens offline.
 
@@ -352,6 +438,7 @@ def report(path: Path, out: Path, tz: str, title: str) -> None:
 )
 @click.option("--messages", type=click.IntRange(1), default=5000, show_default=True)
 @TZ_OPTION
+@_debug_option
 def demo(out: Path, messages: int, tz: str) -> None:
     """The whole job on a local fake server: fetch, validate, Parquet, statistics, charts.
 

@@ -1,9 +1,12 @@
-"""Shared fixtures: a fake postpress server, a client with instant retries, demo frames."""
+"""Shared fixtures: a fake postpress server, a client with instant retries, demo frames, and
+``invoke_cli`` to run the command line in process."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from postpress_frames.api.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from click.testing import Result
+
     from postpress_frames.api.client import Client
     from postpress_frames.tables.chat_frames import ChatFrames
     from postpress_frames.testing import FakePostpress
@@ -100,3 +105,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if leaked and report.passed:
         report.outcome = "failed"
         report.longrepr = f"the API key appeared in this test's output or error: {leaked}"
+
+
+def invoke_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
+    shows: Iterable[str] = (),
+) -> Result:
+    """Run ``postpress-frames ARGS`` in this process with click's ``CliRunner``.
+
+    Every ``POSTPRESS_*`` variable is unset unless ``env`` sets it. The command's stdout and
+    stderr are copied into the test's captured output, where the hook above searches every
+    test's output for the watched keys; they are also searched here, at once, for those
+    keys, the API key ``env`` passes and any ``secrets``. Log records go through the
+    package's loggers, which the session-wide handler above watches. ``shows`` lists keys the
+    command is meant to print (``fake-server`` prints its own fake key): they are not
+    searched for, and are blanked in the copy.
+    """
+    from click.testing import CliRunner
+
+    from postpress_frames.cli import cli
+
+    environment: dict[str, str | None] = {k: None for k in os.environ if k.startswith("POSTPRESS_")}
+    environment.update(env or {})
+    runner = CliRunner(env=environment)
+    result = runner.invoke(cli, list(args), prog_name="postpress-frames", catch_exceptions=False)
+    shown_on_purpose = set(shows)
+    stdout, stderr = result.stdout, result.stderr
+    for key in shown_on_purpose:
+        stdout, stderr = stdout.replace(key, "<key>"), stderr.replace(key, "<key>")
+    sys.stdout.write(stdout)
+    sys.stderr.write(stderr)
+    keys = {*WATCHED_KEYS, *secrets, *(v for k, v in (env or {}).items() if k.endswith("_KEY"))}
+    keys -= shown_on_purpose
+    shown = result.output + result.stdout + result.stderr
+    leaked = sorted(key for key in keys if key and key in shown)
+    assert not leaked, f"`postpress-frames {' '.join(args)}` printed the API key: {leaked}"
+    return result

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every row the table must have: one or more per workload, one per peer or floor.
@@ -42,6 +44,7 @@ PEERS = [
 ]
 
 
+@pytest.mark.slow  # every workload, dlt and pandas included: tens of seconds
 def test_smoke_run_prints_a_row_per_workload_and_peer_with_matching_row_counts() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"],

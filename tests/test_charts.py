@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import struct
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pytest
 
-from postpress_frames import charts
-from postpress_frames._exceptions import ConfigurationError
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError, PostpressError
+from postpress_frames.analysis import charts
 from postpress_frames.analysis.charts import (
     MAX_CHART_ROWS,
     messages_over_time_chart,
@@ -23,6 +24,7 @@ from postpress_frames.analysis.charts import (
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing.demo_chat import demo_chat
+from tests.test_report import ScanCounter
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -110,6 +112,16 @@ def test_response_times_are_on_a_log_axis(frames: ChatFrames) -> None:
     assert x["scale"]["type"] == "log"
 
 
+def test_response_time_ticks_read_like_the_report(frames: ChatFrames) -> None:
+    axis = response_time_chart(frames).to_dict()["encoding"]["x"]["axis"]
+    assert axis["values"] == [1, 10, 60, 600, 3600, 21600, 86400]
+    for tick, shown in ((60, "1 min"), (21600, "6 h"), (86400, "1 d")):
+        assert f'datum.value == {tick} ? "{shown}"' in axis["labelExpr"]
+    svg = render_chart(response_time_chart(frames), "svg").decode()
+    assert ">1 min</text>" in svg
+    assert ">1 d</text>" in svg
+
+
 def test_messages_over_time_sums_to_the_message_count(frames: ChatFrames) -> None:
     chart = messages_over_time_chart(frames, every="1w")
     (rows,) = chart.to_dict()["datasets"].values()
@@ -155,3 +167,61 @@ def test_save_chart_writes_offline_html_svg_and_json(frames: ChatFrames, tmp_pat
 def test_save_chart_refuses_an_unknown_suffix(frames: ChatFrames, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"\.png"):
         save_chart(response_matrix_chart(frames), tmp_path / "matrix.gif")
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_a_chart_of_lazy_tables_reads_the_messages_once(name: str, frames: ChatFrames) -> None:
+    build, _ = CHARTS[name]
+    counter = ScanCounter(frames)
+    eager = build(frames).to_dict()
+    assert build(counter.frames).to_dict() == eager
+    assert counter.reads == {"messages": 1}
+
+
+def test_save_chart_names_a_path_of_the_wrong_type(frames: ChatFrames) -> None:
+    chart = response_matrix_chart(frames)
+    with pytest.raises(ArgumentTypeError, match="path must be a path") as caught:
+        save_chart(chart, 123)  # type: ignore[arg-type]
+    assert caught.value.argument == "path"
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda f: render_chart("chart", "svg"), "chart"),
+        (lambda f: render_chart(response_matrix_chart(f), 1), "fmt"),
+        (lambda f: render_chart(response_matrix_chart(f), "png", scale="2"), "scale"),
+        (lambda f: response_matrix_chart(f, max_senders="3"), "max_senders"),
+        (lambda f: weekday_hour_heatmap(f, columns=2.5), "columns"),
+        (lambda f: weekday_hour_heatmap(f, tz=1), "tz"),
+        (lambda f: response_time_chart(f, response_cap=60), "response_cap"),
+        (lambda f: messages_over_time_chart(f, every=7), "every"),
+        (lambda f: messages_over_time_chart([f]), "frames"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_named(
+    call: Any, argument: str, frames: ChatFrames
+) -> None:
+    with pytest.raises(ArgumentTypeError) as caught:
+        call(frames)
+    assert caught.value.argument == argument
+    assert str(caught.value).startswith(f"{argument} must be ")
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda f: response_matrix_chart(f, max_senders=0), "max_senders"),
+        (lambda f: weekday_hour_heatmap(f, columns=0), "columns"),
+        (lambda f: render_chart(response_matrix_chart(f), "gif"), "chart format"),
+        (lambda f: render_chart(response_matrix_chart(f), "png", scale=0), "scale"),
+        (lambda f: messages_over_time_chart(f, every="fortnightly"), "every"),
+        (lambda f: messages_over_time_chart(f, tz="Mars/Olympus"), "tz"),
+        (lambda f: response_time_chart(f, response_cap=timedelta(0)), "response_cap"),
+    ],
+)
+def test_bad_values_are_configuration_errors(call: Any, named: str, frames: ChatFrames) -> None:
+    with pytest.raises(ConfigurationError, match=named) as caught:
+        call(frames)
+    assert not isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, PostpressError)

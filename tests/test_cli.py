@@ -1,37 +1,40 @@
-"""The postpress-frames command line, through its real entry point (a subprocess)."""
+"""The postpress-frames command line, run in process with click's ``CliRunner``.
+
+``tests/test_cli_entry_point.py`` runs the real entry points (``python -m`` and the console
+script) once, in a subprocess.
+"""
 
 from __future__ import annotations
 
-import os
+import inspect
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
-from postpress_frames.cli import cli
+import postpress_frames._exceptions as errors
+from postpress_frames import cli as cli_module
+from postpress_frames.cli import cli, exit_code_for
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
+from tests.conftest import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "pp_canary_DO_NOT_LEAK_123456"
+FAKE_SERVER_KEY = inspect.signature(FakePostpress).parameters["api_key"].default
 
 
 def run(
-    *args: str, server: FakePostpress | None = None, key: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTPRESS_")}
+    *args: str,
+    server: FakePostpress | None = None,
+    key: str | None = None,
+    shows: tuple[str, ...] = (),
+) -> Result:
+    env = {}
     if server is not None:
         env["POSTPRESS_BASE_URL"] = server.base_url
         env["POSTPRESS_API_KEY"] = key or server.api_key
-    return subprocess.run(
-        [sys.executable, "-m", "postpress_frames", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return invoke_cli(*args, env=env, secrets=[CANARY], shows=shows)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +48,9 @@ def canary_server():  # type: ignore[no-untyped-def]
 def test_every_command_has_help_with_an_example() -> None:
     for name in cli.commands:
         result = run(name, "--help")
-        assert result.returncode == 0, name
+        assert result.exit_code == 0, name
         assert "Example" in result.stdout, name
+        assert "--debug" in result.stdout, name
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
@@ -61,11 +65,11 @@ def test_fetch_writes_parquet_and_prints_counts(
     result = run(
         "fetch", "chat_demo", "--out", str(tmp_path / "out"), "--no-progress", server=canary_server
     )
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "messages=120" in result.stdout
     assert (tmp_path / "out" / "messages.parquet").is_file()
     checked = run("validate", str(tmp_path / "out"))
-    assert checked.returncode == 0 and "valid" in checked.stdout
+    assert checked.exit_code == 0 and "valid" in checked.stdout
     assert CANARY not in result.stdout + result.stderr + checked.stdout + checked.stderr
     for file in (tmp_path / "out").iterdir():
         assert CANARY.encode() not in file.read_bytes()
@@ -73,10 +77,10 @@ def test_fetch_writes_parquet_and_prints_counts(
 
 def test_sync_then_validate_a_dataset(canary_server: FakePostpress, tmp_path: Path) -> None:
     result = run("sync", "chat_demo", "--dataset", str(tmp_path / "lake"), server=canary_server)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "120 added" in result.stdout
     checked = run("validate", str(tmp_path / "lake"))
-    assert checked.returncode == 0 and "chat_demo: valid" in checked.stdout
+    assert checked.exit_code == 0 and "chat_demo: valid" in checked.stdout
 
 
 @pytest.mark.parametrize(
@@ -87,6 +91,7 @@ def test_sync_then_validate_a_dataset(canary_server: FakePostpress, tmp_path: Pa
         (("fetch", "chat_demo", "--out", "x", "--after", "yesterday"), 2),
         (("fetch", "chat_missing", "--out", "x"), 4),
         (("fetch", "chat_bad", "--out", "x", "--no-progress"), 6),
+        (("validate", "x"), 2),  # a missing input folder
     ],
 )
 def test_exit_codes(
@@ -94,7 +99,7 @@ def test_exit_codes(
 ) -> None:
     args = tuple(str(tmp_path / a) if a == "x" else a for a in args)
     result = run(*args, server=canary_server)
-    assert result.returncode == code, result.stderr
+    assert result.exit_code == code, result.stderr
     assert "Traceback" not in result.stderr
     assert CANARY not in result.stdout + result.stderr
 
@@ -110,7 +115,7 @@ def test_wrong_key_exits_3_and_never_prints_a_key(
         server=canary_server,
         key="pp_wrong_key_987",
     )
-    assert result.returncode == 3
+    assert result.exit_code == 3
     assert "errors/invalid_credentials" in result.stderr
     assert "pp_wrong_key_987" not in result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -122,46 +127,160 @@ def test_api_failure_after_retries_exits_5(canary_server: FakePostpress, tmp_pat
         result = run("fetch", "chat_demo", "--out", str(tmp_path / "o"), server=canary_server)
     finally:
         canary_server.fail_next()  # nothing queued stays behind
-    assert result.returncode == 5, result.stderr
+    assert result.exit_code == 5, result.stderr
     assert "503 errors/service_unavailable" in result.stderr
 
 
-def test_debug_shows_the_traceback(canary_server: FakePostpress, tmp_path: Path) -> None:
-    result = run(
-        "--debug", "fetch", "chat_missing", "--out", str(tmp_path / "o"), server=canary_server
-    )
-    assert result.returncode != 0
+@pytest.mark.parametrize("where", ["before the command", "after the command"])
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(
+    canary_server: FakePostpress, tmp_path: Path, where: str
+) -> None:
+    args = ["fetch", "chat_missing", "--out", str(tmp_path / "o")]
+    args = ["--debug", *args] if where == "before the command" else [*args, "--debug"]
+    result = run(*args, server=canary_server)
+    assert result.exit_code == 4, result.stderr  # as without --debug: not found
     assert "Traceback" in result.stderr
+    assert "DEBUG postpress_frames" in result.stderr  # the debug logs are on
+    assert result.stderr.strip().splitlines()[-1].startswith("error: NotFoundError: 404")
     assert CANARY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_sync_reports_each_failed_chat_in_one_line_and_exits_with_its_code(
+    canary_server: FakePostpress, tmp_path: Path, debug: bool
+) -> None:
+    args = ["sync", "chat_demo", "chat_missing", "--dataset", str(tmp_path / "lake")]
+    result = run(*args, *(["--debug"] if debug else []), server=canary_server)
+    assert result.exit_code == 4, result.stderr  # the other chat was synced all the same
+    assert "chat_demo: " in result.stdout and "120 added" in result.stdout
+    assert "chat_missing" not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: chat_missing: NotFoundError: 404")
+    assert ("Traceback" in result.stderr) is debug
+    if not debug:
+        assert result.stderr.strip() == errors[0]
 
 
 def test_no_api_key_is_a_usage_error(tmp_path: Path) -> None:
     result = run("fetch", "chat_demo", "--out", str(tmp_path / "o"))
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "POSTPRESS_API_KEY" in result.stderr
 
 
-def test_fake_server_prints_how_to_reach_it() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "postpress_frames", "fake-server", "--messages", "10"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    text = "".join(lines)
+def test_an_output_path_that_cannot_be_written_exits_1_in_one_line(
+    canary_server: FakePostpress, tmp_path: Path
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    result = run("fetch", "chat_demo", "--out", str(taken / "out"), server=canary_server)
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+
+
+# Every error of the package and the exit code the README's table gives it.
+DOCUMENTED_EXIT_CODES: dict[type[errors.PostpressError], int] = {
+    errors.StorageError: 1,
+    errors.ConfigurationError: 2,
+    errors.ArgumentTypeError: 2,
+    errors.AuthenticationError: 3,
+    errors.PermissionDeniedError: 3,
+    errors.NotFoundError: 4,
+    errors.APIError: 5,
+    errors.BadRequestError: 5,
+    errors.RateLimitError: 5,
+    errors.ServerError: 5,
+    errors.ServiceUnavailableError: 5,
+    errors.GatewayTimeoutError: 5,
+    errors.TransportError: 5,
+    errors.InvalidResponseError: 6,
+    errors.CursorLoopError: 6,
+    errors.SchemaValidationError: 6,
+}
+
+
+def an_error(cls: type[errors.PostpressError]) -> errors.PostpressError:
+    """An instance of each error class, with a message of two lines to be folded into one."""
+    if issubclass(cls, errors.APIError):
+        status = {"NotFoundError": 404, "AuthenticationError": 401}.get(cls.__name__, 500)
+        return cls(status, type="errors/x", detail="first line\nsecond line", chat_id="chat_x")
+    if cls is errors.ArgumentTypeError:
+        return cls("root", "a path\n(str or os.PathLike)", 123)
+    if cls is errors.CursorLoopError:
+        return cls("c1", page=2)
+    if cls is errors.SchemaValidationError:
+        failures = [errors.SchemaFailure("messages", "id", "not_nullable", ["m1"])]
+        return cls("messages", failures)
+    if cls is errors.StorageError:
+        return cls("disk full\nwhile writing", path="lake/messages")
+    return cls("first line\nsecond line")
+
+
+def test_every_error_class_has_a_documented_exit_code() -> None:
+    classes = {
+        getattr(errors, name)
+        for name in errors.__all__
+        if isinstance(getattr(errors, name), type)
+        and issubclass(getattr(errors, name), errors.PostpressError)
+    }
+    assert classes - {errors.PostpressError} == set(DOCUMENTED_EXIT_CODES)
+    for cls, code in DOCUMENTED_EXIT_CODES.items():
+        assert exit_code_for(an_error(cls)) == code, cls.__name__
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("Exit codes:") :][:600]
+    for code in range(7):
+        assert f"{code} " in table, code
+    assert "--debug" in run("--help").stdout
+
+
+@pytest.mark.parametrize("debug", ["", "--debug before", "--debug after"])
+@pytest.mark.parametrize(
+    "cls", list(DOCUMENTED_EXIT_CODES), ids=[c.__name__ for c in DOCUMENTED_EXIT_CODES]
+)
+def test_every_package_error_is_one_line_and_its_exit_code(
+    cls: type[errors.PostpressError], debug: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = an_error(cls)
+
+    def failing_client(api_key: str | None, base_url: str | None) -> object:
+        raise error
+
+    monkeypatch.setattr(cli_module, "_client", failing_client)
+    args = ["fetch", "chat_x", "--out", str(tmp_path / "o")]
+    if debug == "--debug before":
+        args.insert(0, "--debug")
+    elif debug == "--debug after":
+        args.append("--debug")
+    result = run(*args)
+    assert result.exit_code == DOCUMENTED_EXIT_CODES[cls], result.stderr
+    line = f"error: {cls.__name__}: {' '.join(str(error).split())}"
+    assert result.stderr.strip().splitlines()[-1] == line
+    if debug:
+        assert "Traceback (most recent call last)" in result.stderr
+    else:
+        assert result.stderr.strip() == line  # one line, no traceback
+    assert result.stdout == ""
+
+
+def test_fake_server_prints_how_to_reach_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "_wait_for_interrupt", interrupt)  # Ctrl-C at once
+    # fake-server prints the key of the fake server it starts: that one is meant to show.
+    result = run("fake-server", "--messages", "10", shows=(FAKE_SERVER_KEY,))
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
     assert re.search(r"base URL: http://127\.0\.0\.1:\d+/api/v1", text)
     assert "API key:" in text and "chat ids: chat_demo" in text
+    assert "stopped" in result.stderr
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "demo"), "--messages", "300")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "validated: messages=300" in result.stdout
     assert (tmp_path / "demo" / "dataset" / "messages").is_dir()
     assert "sender_id" in result.stdout
@@ -174,19 +293,19 @@ def test_stats_in_every_format(canary_server: FakePostpress, tmp_path: Path) -> 
     import polars as pl
 
     out = tmp_path / "out"
-    assert run("fetch", "chat_demo", "--out", str(out), server=canary_server).returncode == 0
+    assert run("fetch", "chat_demo", "--out", str(out), server=canary_server).exit_code == 0
     table = run("stats", str(out), "--tz", "Europe/Paris")
-    assert table.returncode == 0, table.stderr
+    assert table.exit_code == 0, table.stderr
     assert "sender_id" in table.stdout
     assert "messages" in table.stdout
     csv = run("stats", str(out), "--format", "csv")
-    assert csv.returncode == 0, csv.stderr
+    assert csv.exit_code == 0, csv.stderr
     frame = pl.read_csv(io.StringIO(csv.stdout))
     assert frame["messages"].sum() == 120 - _events(out)  # events are left out
     rows = json.loads(run("stats", str(out), "--format", "json").stdout)
     assert {r["sender_id"] for r in rows} == set(frame["sender_id"])
     bad = run("stats", str(out), "--tz", "Mars/Olympus")
-    assert bad.returncode == 2
+    assert bad.exit_code == 2
     assert "Traceback" not in bad.stderr
 
 
@@ -198,12 +317,12 @@ def _events(folder: Path) -> int:
 
 def test_stats_and_report_on_a_dataset(canary_server: FakePostpress, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    assert run("sync", "chat_demo", "--dataset", str(lake), server=canary_server).returncode == 0
+    assert run("sync", "chat_demo", "--dataset", str(lake), server=canary_server).exit_code == 0
     table = run("stats", str(lake))
-    assert table.returncode == 0, table.stderr
+    assert table.exit_code == 0, table.stderr
     assert "sender_id" in table.stdout
     report = run("report", str(lake), "--out", str(tmp_path / "r.html"))
-    assert report.returncode == 0, report.stderr
+    assert report.exit_code == 0, report.stderr
     html = (tmp_path / "r.html").read_text()
     assert "<table" in html
     assert "http://" not in html
@@ -220,13 +339,13 @@ def test_sync_three_chats_twice_matches_the_server(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     with FakePostpress(chats) as server:
         first = run("sync", *chats, "--dataset", str(lake), "--workers", "3", server=server)
-        assert first.returncode == 0, first.stderr
+        assert first.exit_code == 0, first.stderr
         for chat_id in chats:
             newest = server.messages(chat_id)[0]
             server.edit_message(chat_id, newest["id"], text="edited between runs")
             server.add_messages(chat_id, 15)
         second = run("sync", *chats, "--dataset", str(lake), server=server)
-        assert second.returncode == 0, second.stderr
+        assert second.exit_code == 0, second.stderr
         assert second.stdout.count("15 added, 1 updated") == 3
         expected = {c: {m["id"]: m["text"] for m in server.messages(c)} for c in chats}
     for chat_id, messages in expected.items():

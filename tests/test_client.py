@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from postpress_frames._exceptions import (
+    ArgumentTypeError,
     AuthenticationError,
     ConfigurationError,
     CursorLoopError,
@@ -123,6 +124,53 @@ def test_parameters_are_checked_before_any_request(
 ) -> None:
     with client_for(server) as client, pytest.raises(ConfigurationError, match=match):
         client.iter_pages(server.chat_id, **kwargs)
+    assert len(server.requests) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"api_key": 123}, "api_key"),
+        ({"base_url": 8000}, "base_url"),
+        ({"timeout": "x"}, "timeout"),
+        ({"timeout": (1.0, "2")}, "timeout"),
+        ({"max_retries": "3"}, "max_retries"),
+        ({"retry": 3}, "retry"),
+        ({"session": object()}, "session"),
+        ({"gate": object()}, "gate"),
+    ],
+)
+def test_a_wrong_type_for_the_client_names_the_argument(
+    kwargs: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(ArgumentTypeError, match=f"^{argument} must be") as caught:
+        Client(**{"api_key": "pp_live_example", **kwargs})
+    assert caught.value.argument == argument
+
+
+def test_an_api_key_of_the_wrong_type_is_never_shown() -> None:
+    with pytest.raises(ArgumentTypeError, match="api_key must be a string, got bytes") as caught:
+        Client(api_key=b"pp_live_secret_bytes")
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "kwargs", "argument"),
+    [
+        (123, {}, "chat_id"),
+        ("chat_x", {"page_size": "10"}, "page_size"),
+        ("chat_x", {"page_size": 10.0}, "page_size"),
+        ("chat_x", {"after": 3.5}, "after"),
+        ("chat_x", {"before": True}, "before"),
+        ("chat_x", {"sender_id": 7}, "sender_id"),
+    ],
+)
+def test_a_wrong_type_for_iter_pages_names_the_argument(
+    server: FakePostpress, chat_id: Any, kwargs: dict[str, Any], argument: str
+) -> None:
+    with client_for(server) as client, pytest.raises(ArgumentTypeError) as caught:
+        client.iter_pages(chat_id, **kwargs)
+    assert caught.value.argument == argument
     assert len(server.requests) == 0
 
 
@@ -294,15 +342,27 @@ GOOD = {"object": "Message", "id": "msg_1"}
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ([GOOD], None, "expected a JSON object with 'items', got array"),
+        ([GOOD], None, "expected a JSON object with 'items', got an array"),
         ({"cursor": None}, "items", "the required field is missing"),
-        ({"items": {"id": "x"}}, "items", "expected an array, got object"),
-        ({"items": [GOOD, "msg_2"]}, "items[1]", "expected a message object, got string"),
+        ({"items": {"id": "x"}}, "items", "expected an array, got an object"),
+        (
+            {"items": [GOOD, "msg_2"]},
+            "items[1]",
+            'expected a message object, got "msg_2" (a string)',
+        ),
         ({"items": [{"text": "hi"}]}, "items[0].id", "neither 'id' nor 'message_id'"),
-        ({"items": [{"id": ""}]}, "items[0].id", "expected a non-empty string, got ''"),
-        ({"items": [GOOD, {"id": 7}]}, "items[1].id", "expected a non-empty string, got number"),
+        ({"items": [{"id": ""}]}, "items[0].id", 'expected a non-empty string, got "" (a string)'),
+        (
+            {"items": [GOOD, {"id": 7}]},
+            "items[1].id",
+            "expected a non-empty string, got 7 (a number)",
+        ),
         ({"items": [{"message_id": None}]}, "items[0].message_id", "got null"),
-        ({"items": [GOOD], "cursor": 100}, "cursor", "expected a string or null, got number"),
+        (
+            {"items": [GOOD], "cursor": 100},
+            "cursor",
+            "expected a string or null, got 100 (a number)",
+        ),
     ],
 )
 def test_a_wrong_shape_raises_invalid_response_naming_page_and_field(

@@ -9,11 +9,13 @@ import polars as pl
 import pyarrow.dataset as pads
 import pytest
 
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 from postpress_frames.storage.dataset import (
     chat_ids,
     partition_dir,
     read_chat,
     scan_dataset,
+    scan_table,
     table_glob,
     write_dataset,
 )
@@ -106,3 +108,27 @@ def test_an_empty_dataset_scans_to_empty_tables(tmp_path: Path) -> None:
     lazy = scan_dataset(tmp_path / "nothing")
     assert all(lf.collect().height == 0 for lf in lazy.values())
     assert "chat_id" in lazy["reactions"].collect_schema()
+
+
+def test_wrong_arguments_are_named_before_any_file_access(tmp_path: Path) -> None:
+    frames = demo_frames(20)
+    with pytest.raises(ArgumentTypeError) as caught:
+        write_dataset(frames.messages, tmp_path / "lake")  # type: ignore[arg-type]
+    assert caught.value.argument == "frames"
+    for call in (
+        lambda: write_dataset(frames, 123),  # type: ignore[arg-type]
+        lambda: scan_dataset(None),  # type: ignore[arg-type]
+        lambda: read_chat(b"lake", "chat_demo"),  # type: ignore[arg-type]
+        lambda: chat_ids(1.5),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ArgumentTypeError) as caught:
+            call()
+        assert caught.value.argument == "root"
+    with pytest.raises(ArgumentTypeError) as caught:
+        read_chat(tmp_path, 17)  # type: ignore[arg-type]
+    assert caught.value.argument == "chat_id"
+    with pytest.raises(ConfigurationError, match="unknown table"):
+        scan_table(tmp_path, "messagez")
+    with pytest.raises(ConfigurationError, match="URL"):
+        write_dataset(frames, "gs://bucket/lake")
+    assert list(tmp_path.iterdir()) == []

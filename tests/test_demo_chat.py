@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 from postpress_frames.testing.demo_chat import (
     DEFAULT_END,
     demo_chat,
@@ -105,6 +106,25 @@ def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="chat_id"):
         demo_chat(5, chat_id="")
     assert demo_chat(0) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: demo_chat(-1), ConfigurationError),
+        (lambda: demo_chat("5"), ArgumentTypeError),
+        (lambda: demo_chat(5, seed="x"), ArgumentTypeError),
+        (lambda: demo_chat(5, end="2026-01-01"), ArgumentTypeError),
+        (lambda: demo_chat(5, end=datetime(2026, 1, 1)), ConfigurationError),
+        (lambda: demo_chats(0), ConfigurationError),
+        (lambda: demo_chats(2, account_id=7), ArgumentTypeError),
+        (lambda: messages_after("not messages", 2), ArgumentTypeError),
+    ],
+)
+def test_bad_arguments_are_configuration_errors(call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert type(caught.value) is error
 
 
 def test_every_spec_field_appears(chat: list[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 from postpress_frames.testing.demo_chat import demo_chat
 from postpress_frames.testing.faults import ERROR_TYPES, Fault
 from postpress_frames.testing.server import FakePostpress, decode_cursor, encode_cursor
@@ -509,6 +510,30 @@ def test_fault_constructors_check_their_arguments() -> None:
         Fault.error(503, "errors/service_unavailable", retry_after=float("nan"))
     with pytest.raises(ValueError, match="page"):
         FakePostpress(messages=1).fail_page(0, Fault.drop())
+
+
+@pytest.mark.parametrize(
+    ("build", "error"),
+    [
+        (lambda: Fault.error(99, "errors/x"), ConfigurationError),
+        (lambda: Fault.error("500", "errors/x"), ArgumentTypeError),
+        (lambda: Fault.raw(502, "<html>"), ArgumentTypeError),
+        (lambda: Fault.delay("1"), ArgumentTypeError),
+        (lambda: FakePostpress([]), ArgumentTypeError),
+        (lambda: FakePostpress(messages=-1), ConfigurationError),
+        (lambda: FakePostpress(api_key=""), ConfigurationError),
+        (lambda: FakePostpress(latency="slow"), ArgumentTypeError),
+        (lambda: FakePostpress({"c": [1]}), ArgumentTypeError),
+        (lambda: FakePostpress(messages=1).fail_next("drop"), ArgumentTypeError),
+        (lambda: FakePostpress(messages=1).fail_page(1, Fault.drop(), times=0), ConfigurationError),
+        (lambda: decode_cursor(5), ArgumentTypeError),
+        (lambda: decode_cursor("!!"), ConfigurationError),
+    ],
+)
+def test_bad_arguments_are_configuration_errors(build: Any, error: type[Exception]) -> None:
+    with pytest.raises(error) as caught:
+        build()
+    assert type(caught.value) is error  # both are PostpressErrors and ValueErrors
 
 
 # -- concurrency and life cycle ----------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from postpress_frames._exceptions import NotFoundError
+from postpress_frames._exceptions import ArgumentTypeError, NotFoundError
 from postpress_frames.api.client import Client
 from postpress_frames.pipeline.fetch import fetch_chat
 from postpress_frames.tables.build import frames_from_pages
@@ -67,3 +69,26 @@ def test_fetch_chat_raises_the_typed_error(big_server: FakePostpress) -> None:
         fetch_chat("chat_nope", client=client)
     assert caught.value.status == 404
     assert caught.value.chat_id == "chat_nope"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "argument"),
+    [
+        ((123,), {}, "chat_id"),
+        (("chat_x",), {"client": "http://localhost"}, "client"),
+        (("chat_x",), {"page_size": "50"}, "page_size"),
+        (("chat_x",), {"include_original": 0}, "include_original"),
+        (("chat_x",), {"progress": "yes"}, "progress"),
+    ],
+)
+def test_fetch_chat_names_a_wrong_argument_before_any_request(
+    big_server: FakePostpress, args: tuple[Any, ...], kwargs: dict[str, Any], argument: str
+) -> None:
+    big_server.requests.clear()
+    with (
+        Client(api_key=big_server.api_key, base_url=big_server.base_url) as client,
+        pytest.raises(ArgumentTypeError) as caught,
+    ):
+        fetch_chat(*args, **{"client": client, **kwargs})
+    assert caught.value.argument == argument
+    assert big_server.requests == []

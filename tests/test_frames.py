@@ -14,9 +14,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-import postpress_frames.tables.build as frames_module
-from postpress_frames._exceptions import InvalidResponseError
-from postpress_frames.tables.build import frames_from_pages
+import postpress_frames.tables.screen as screen_module
+from postpress_frames._exceptions import ArgumentTypeError, InvalidResponseError
+from postpress_frames.api.seen import SeenIds
+from postpress_frames.tables.build import frames_from_pages, wire_schema
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import (
     TABLE_MODELS,
@@ -101,6 +102,41 @@ def test_duplicates_keep_the_first_fetched_with_its_own_children() -> None:
     assert frames.attachments.filter(pl.col("message_id") == "m1").height == 12
 
 
+@dataclass(frozen=True)
+class FetchedPage:  # the shape of client.Page: its raw body and the positions it keeps
+    raw: bytes
+    new_positions: tuple[int, ...] | None = None
+
+
+def test_a_page_keeps_only_its_new_positions() -> None:
+    body = json.dumps(page_of(*(full_message(id=f"m{n}") for n in range(3)))).encode()
+    frames = build(FetchedPage(body, (0, 2)))
+    assert sorted(frames.messages["id"]) == ["m0", "m2"]
+    assert set(frames.reactions["message_id"]) == {"m0", "m2"}
+    assert build(FetchedPage(body, None)).messages.height == 3
+
+
+def test_seen_carries_first_fetched_wins_across_calls() -> None:
+    seen = SeenIds()
+    first = build(page_of(full_message(id="m1", text="first")), seen=seen)
+    again = page_of(full_message(id="m1", text="again"), full_message(id="m2"))
+    later = build(again, seen=seen)
+    assert first.messages.select("id", "text").rows() == [("m1", "first")]
+    assert later.messages["id"].to_list() == ["m2"]
+    assert set(later.attachments["message_id"]) == {"m2"}
+    assert len(seen) == 2
+    assert build(again).messages.height == 2  # without ``seen``, each call on its own
+
+
+def test_the_flattened_objects_give_one_column_per_wire_field() -> None:
+    item = wire_schema()["items"].inner
+    columns = set(polars_schema(TABLE_MODELS["messages"]))
+    for name in ("reply_to", "quoted"):
+        for field in item.to_schema()[name].fields:
+            if not isinstance(field.dtype, pl.List):  # lists are the attachments table
+                assert f"{name}_{field.name}" in columns, (name, field.name)
+
+
 def test_messages_sorted_by_timestamp_then_id_children_follow() -> None:
     late = full_message(id="a", timestamp="2026-05-17T10:00:00.000Z")
     early_b = full_message(id="b", timestamp="2026-05-17T09:00:00.000Z")
@@ -173,11 +209,19 @@ def test_attachment_variants_and_quoted_flag() -> None:
     [
         (b"<html>Bad gateway</html>", None, "not valid JSON"),
         (b'{"items": [{"id": "m1"', None, "not valid JSON"),
-        (b"[]", None, "expected a JSON object"),
-        (b'{"cursor": null}', "items", "no 'items'"),
-        (b'{"items": null}', "items", "must be an array"),
-        (b'{"items": {"id": "m1"}}', "items", "must be an array"),
-        (b'{"items": [1]}', "items[0]", "must be an object"),
+        (b"[]", None, "expected a JSON object with 'items', got an array"),
+        (b'{"cursor": null}', "items", "the required field is missing"),
+        (b'{"items": null}', "items", "expected an array, got null"),
+        (b'{"items": {"id": "m1"}}', "items", "expected an array, got an object"),
+        (b'{"items": [1]}', "items[0]", "expected a message object, got 1 (a number)"),
+        (b'{"items": [{"id": 7}]}', "items[0].id", "expected a non-empty string, got 7 (a number)"),
+        (
+            b'{"items": [{"id": ""}]}',
+            "items[0].id",
+            'expected a non-empty string, got "" (a string)',
+        ),
+        (b'{"items": [], "cursor": 5}', "cursor", "expected a string or null, got 5 (a number)"),
+        (b'{"items": [], "cursor": {}}', "cursor", "expected a string or null, got an object"),
     ],
 )
 def test_bad_page_shapes_name_the_page(body: bytes, field: str | None, words: str) -> None:
@@ -190,8 +234,9 @@ def test_bad_page_shapes_name_the_page(body: bytes, field: str | None, words: st
 
 def test_a_missing_id_names_page_and_item() -> None:
     error = error_of(page_of(full_message(), full_message(id=ABSENT, message_id=ABSENT)))
-    assert (error.page, error.field) == (1, "id")
+    assert (error.page, error.field) == (1, "items[1].id")
     assert "items[1]" in str(error)
+    assert "neither 'id' nor 'message_id'" in str(error)
 
 
 @pytest.mark.parametrize("value", [2, -1, 1.5, "yes", "1", True, 10])
@@ -202,6 +247,31 @@ def test_a_flag_other_than_0_or_1_is_an_error_never_true(value: Any) -> None:
     error = error_of(page_of(full_message()), page_of(full_message(id="m7", hidden=value)))
     assert (error.page, error.field, error.message_id) == (2, "hidden", "m7")
     assert "expected 0 or 1" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, "got true (a JSON boolean)"),
+        ("yes", 'got "yes" (a string)'),
+        ("true", 'got "true" (a string)'),
+        (2, "got 2 (a number)"),
+        (1.5, "got 1.5 (a number)"),
+    ],
+)
+def test_a_bad_flag_is_quoted_as_json(value: Any, shown: str) -> None:
+    error = error_of(page_of(full_message(id="m7", hidden=value)))
+    assert str(error).endswith(f"expected 0 or 1, {shown}"), str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(5, "got 5 (a number)"), ("soon", 'got "soon" (a string)'), (None, "got null")],
+)
+def test_a_bad_receipt_is_quoted_as_json(value: Any, shown: str) -> None:
+    error = error_of(page_of(full_message(id="m7", seen_by={"att.2": True, "att.8": value})))
+    assert error.field == "seen_by.att.8"
+    assert str(error).endswith(f"expected a timestamp string or a boolean, {shown}"), str(error)
 
 
 @pytest.mark.parametrize(
@@ -279,7 +349,7 @@ def assert_located(error: InvalidResponseError, page: int, message_id: str, fiel
 COERCED = [
     # 1. a fraction in an integer field (read_json truncates it: -1.5 -> -1)
     pytest.param(("behavior",), -1.5, "behavior", "expected an integer", id="fraction"),
-    pytest.param(("replies",), 2.5, "replies", "got the number 2.5", id="fraction-replies"),
+    pytest.param(("replies",), 2.5, "replies", "got 2.5 (a number)", id="fraction-replies"),
     pytest.param(
         ("attachments", 0, "size", "width"),
         640.5,
@@ -312,16 +382,16 @@ COERCED = [
     ),
     # 4. a scalar in an array field (read_json wraps it: 12345 -> ["12345"])
     pytest.param(("reply_by",), 12345, "reply_by", "expected an array", id="number-for-array"),
-    pytest.param(("reply_by",), "att_2", "reply_by", "got the string 'att_2'", id="string"),
+    pytest.param(("reply_by",), "att_2", "reply_by", 'got "att_2" (a string)', id="string"),
     pytest.param(("reply_by",), True, "reply_by", "expected an array, got true", id="bool"),
     pytest.param(("reply_by",), ["att_2", 7], "reply_by[1]", "expected a string", id="element"),
     # 5. a number or boolean in a string field (read_json keeps its JSON text: "12345")
     pytest.param(("provider_id",), 12345, "provider_id", "expected a string", id="provider_id"),
     pytest.param(("text",), True, "text", "expected a string, got true", id="text-true"),
-    pytest.param(("original",), -1.5, "original", "got the number -1.5", id="original"),
+    pytest.param(("original",), -1.5, "original", "got -1.5 (a number)", id="original"),
     pytest.param(("sender_id",), 10**30, "sender_id", "expected a string", id="huge-id"),
     pytest.param(("reply_to", "provider_id"), 7, "reply_to.provider_id", "a string", id="rt"),
-    pytest.param(("quoted", "text"), 0, "quoted.text", "got the number 0", id="quoted"),
+    pytest.param(("quoted", "text"), 0, "quoted.text", "got 0 (a number)", id="quoted"),
     pytest.param(("reactions", 0, "value"), 1, "reactions[0].value", "a string", id="reaction"),
     pytest.param(
         ("quoted", "attachments", 3, "file_name"),
@@ -348,7 +418,7 @@ def test_a_value_read_json_would_coerce_names_page_message_and_field(
 def test_a_coerced_value_is_found_on_any_page_of_a_long_chat(
     monkeypatch: pytest.MonkeyPatch, path: tuple[str | int, ...], value: Any, field: str, words: str
 ) -> None:
-    monkeypatch.setattr(frames_module, "_SEARCH_BYTES", 5_000)  # many small searches
+    monkeypatch.setattr(screen_module, "SEARCH_BYTES", 5_000)  # many small searches
     pages = [page_of(full_message(id=f"m{n}")) for n in range(1, 30)]
     pages[20] = page_of(full_message(id="x"), with_value(path, value, id="bad"))
     error = error_of(*pages)
@@ -426,6 +496,23 @@ def test_something_that_is_not_a_page() -> None:
     assert "got int" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"pages": 123}, "pages"),
+        ({"pages": b"{}"}, "pages"),  # one page, not a list of pages
+        ({"pages": page_of()}, "pages"),
+        ({"pages": [b"{}"], "include_original": "yes"}, "include_original"),
+        ({"pages": [b"{}"], "seen": {"m1"}}, "seen"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_named(kwargs: dict[str, Any], argument: str) -> None:
+    with pytest.raises(ArgumentTypeError) as caught:
+        frames_from_pages(**kwargs)
+    assert caught.value.argument == argument
+    assert isinstance(caught.value, TypeError)
+
+
 # -- growth of the API -------------------------------------------------------------------
 
 
@@ -448,6 +535,11 @@ def test_undocumented_values_are_kept_and_named_in_one_warning() -> None:
         assert part in text
     assert frames.messages["event_type"].to_list() == [14, 1]
     assert "poll" in frames.attachments["type"].to_list()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames.validate()  # counted and warned about once, by the build
+    with pytest.warns(UnknownValueWarning):
+        frames.replace(reactions=frames.reactions).validate()  # new tables: counted again
 
 
 def test_unlisted_fields_are_named_in_one_warning_with_counts() -> None:
@@ -508,6 +600,10 @@ def test_chat_frames_rejects_non_frames() -> None:
     empty = ChatFrames.empty()
     with pytest.raises(TypeError, match=r"ChatFrames.messages must be a polars DataFrame"):
         ChatFrames(empty.messages.lazy(), empty.attachments, empty.reactions, empty.seen_by)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match=r"ChatFrames.seen_by must be a polars DataFrame"):
+        ChatFrames(empty.messages, empty.attachments, empty.reactions, 123)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match="table name"):
+        empty.replace(users=empty.messages)
 
 
 def test_validate_returns_the_frames() -> None:

@@ -25,6 +25,7 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
             assert cell["outputs"] == [] and cell["execution_count"] is None, path.name
 
 
+@pytest.mark.slow  # a Jupyter kernel per notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

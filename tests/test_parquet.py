@@ -11,8 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    ConfigurationError,
+    SchemaValidationError,
+)
 from postpress_frames.storage import parquet as parquet_module
-from postpress_frames._exceptions import SchemaValidationError
 from postpress_frames.storage.atomic import BACKUP_SUFFIX
 from postpress_frames.storage.parquet import read_manifest, read_parquet, write_parquet
 from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS
@@ -161,3 +165,22 @@ def test_a_tampered_file_is_a_schema_error(frames, tmp_path: Path) -> None:  # t
 def test_reading_a_folder_without_manifest_names_it(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"manifest\.json"):
         read_parquet(tmp_path)
+
+
+def test_write_parquet_names_a_wrong_argument_before_writing(frames, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        ((frames.messages, tmp_path / "chat"), {}, "frames"),  # a DataFrame, not ChatFrames
+        ((frames, 123), {}, "path"),
+        ((frames, tmp_path / "chat"), {"filters": ["after"]}, "filters"),
+        ((frames, tmp_path / "chat"), {"fetched_at": "2026-01-01"}, "fetched_at"),
+    ]
+    for args, kwargs, argument in cases:
+        with pytest.raises(ArgumentTypeError) as caught:
+            write_parquet(*args, **kwargs)
+        assert caught.value.argument == argument
+    assert list(tmp_path.iterdir()) == []
+    for read in (read_parquet, read_manifest):
+        with pytest.raises(ArgumentTypeError, match="path"):
+            read(123)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="URL"):
+        write_parquet(frames, "s3://bucket/chat")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from postpress_frames.pipeline import sync as sync_module
 from postpress_frames.api.client import Client
 from postpress_frames.api.retry import RateLimitGate, RetryPolicy
+from postpress_frames.pipeline import sync as sync_module
 from postpress_frames.pipeline.sync import sync_chats
 from postpress_frames.testing import FakePostpress, Fault, demo_chats
 

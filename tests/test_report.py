@@ -4,18 +4,47 @@ from __future__ import annotations
 
 import base64
 import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.io.plugins import register_io_source
 
-from postpress_frames.analysis.report import _format, _format_duration, render_report, write_report
+from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames.analysis.display import format_duration
+from postpress_frames.analysis.report import _format, render_report, write_report
 from postpress_frames.analysis.stats import METRIC_DEFINITIONS
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing.demo_chat import demo_chat
 
 SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
+
+
+class ScanCounter:
+    """LazyFrames over in-memory tables that count how often each table is read."""
+
+    def __init__(self, tables: Mapping[str, pl.DataFrame]) -> None:
+        self.reads: Counter[str] = Counter()
+        self.frames = {name: self._source(name, table) for name, table in tables.items()}
+
+    def _source(self, name: str, table: pl.DataFrame) -> pl.LazyFrame:
+        def read(
+            with_columns: list[str] | None,
+            predicate: pl.Expr | None,
+            n_rows: int | None,
+            batch_size: int | None,
+        ) -> Iterator[pl.DataFrame]:
+            self.reads[name] += 1
+            rows = table if with_columns is None else table.select(with_columns)
+            if predicate is not None:
+                rows = rows.filter(predicate)
+            yield rows if n_rows is None else rows.head(n_rows)
+
+        return register_io_source(read, schema=table.schema)
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +125,46 @@ def test_cells_are_formatted_for_reading(column: str, value: object, shown: str)
 
 
 def test_durations_show_their_two_largest_units() -> None:
-    assert _format_duration(timedelta(seconds=4325)) == "1 h 12 min"
-    assert _format_duration(timedelta(hours=24)) == "1 d"
-    assert _format_duration(timedelta(seconds=1.5)) == "1.5 s"
+    assert format_duration(timedelta(seconds=4325)) == "1 h 12 min"
+    assert format_duration(timedelta(hours=24)) == "1 d"
+    assert format_duration(timedelta(seconds=1.5)) == "1.5 s"
+
+
+def same_page(one: str, other: str) -> bool:
+    """Whether two pages are the same, up to the ids vl-convert numbers per process."""
+
+    def images(page: str) -> list[str]:
+        svgs = (base64.b64decode(encoded).decode() for encoded in SVG_URI.findall(page))
+        return [re.sub(r"gradient_\d+", "gradient", svg) for svg in svgs]
+
+    return SVG_URI.sub("", one) == SVG_URI.sub("", other) and images(one) == images(other)
+
+
+def test_a_report_of_lazy_tables_reads_each_table_once(frames: ChatFrames, page: str) -> None:
+    counter = ScanCounter(frames)
+    lazy_page = render_report(counter.frames, tz="Europe/Paris", title="Team <chat> & co")
+    assert same_page(lazy_page, page)
+    assert counter.reads == {"messages": 1, "attachments": 1, "reactions": 1}
+
+
+def test_write_report_names_a_path_of_the_wrong_type(frames: ChatFrames) -> None:
+    with pytest.raises(ArgumentTypeError, match="path must be a path") as caught:
+        write_report(frames, 123)  # type: ignore[arg-type]
+    assert caught.value.argument == "path"
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"title": 7}, "title"),
+        ({"tz": None}, "tz"),
+        ({"session_gap": 30}, "session_gap"),
+        ({"response_cap": "1d"}, "response_cap"),
+    ],
+)
+def test_report_options_of_the_wrong_type_are_named(
+    options: dict[str, object], argument: str
+) -> None:
+    with pytest.raises(ArgumentTypeError) as caught:
+        render_report(ChatFrames.empty(), **options)  # type: ignore[arg-type]
+    assert caught.value.argument == argument

@@ -6,8 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from postpress_frames.analysis.report import write_report
 from tests.conftest import demo_frames
+
+pytestmark = pytest.mark.browser  # `make check` skips it: Chromium comes from apt-get
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -8,7 +8,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from postpress_frames._exceptions import SchemaValidationError
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    ConfigurationError,
+    SchemaValidationError,
+)
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import (
@@ -19,9 +23,11 @@ from postpress_frames.tables.schemas import (
     ReactionSchema,
     SeenBySchema,
     UnknownValueWarning,
+    key_column,
     polars_schema,
     unknown_values,
     validate_frames,
+    without_chat_id,
 )
 from tests.strategies import full_message, page_of
 
@@ -220,3 +226,41 @@ def test_a_missing_table_is_a_failure(frames: ChatFrames) -> None:
     with pytest.raises(SchemaValidationError) as caught:
         validate_frames(tables)
     assert caught.value.failures[0].check == "table_present"
+
+
+def test_key_column_names_each_tables_message_key() -> None:
+    assert {table: key_column(table) for table in TABLE_MODELS} == {
+        "messages": "id",
+        "attachments": "message_id",
+        "reactions": "message_id",
+        "seen_by": "message_id",
+    }
+    with pytest.raises(ConfigurationError, match="no table 'users'"):
+        key_column("users")
+
+
+def test_without_chat_id_drops_the_column_when_present(frames: ChatFrames) -> None:
+    assert "chat_id" not in without_chat_id(frames.messages).columns
+    assert without_chat_id(frames.reactions).columns == frames.reactions.columns
+    lazy = without_chat_id(frames.messages.lazy())
+    assert isinstance(lazy, pl.LazyFrame)
+    assert "chat_id" not in lazy.collect_schema().names()
+
+
+@pytest.mark.parametrize("wrong", [123, pl.DataFrame(), {"messages": 1}])
+def test_validate_frames_refuses_what_is_not_tables(wrong: Any) -> None:
+    with pytest.raises(ArgumentTypeError, match="frames"):
+        validate_frames(wrong)
+
+
+def test_tables_polars_cannot_evaluate_are_failures_not_polars_errors(frames: ChatFrames) -> None:
+    tables: dict[str, Any] = dict(frames.items())
+    tables["messages"] = frames.messages.lazy().select(pl.col("no_such_column"))
+    tables["reactions"] = frames.reactions.with_columns(
+        pl.col("message_id").cast(pl.Int64, strict=False)
+    )
+    with pytest.raises(SchemaValidationError) as caught:
+        validate_frames(tables)
+    found = {(f.table, f.column, f.check.split(" ")[0]) for f in caught.value.failures}
+    assert ("messages", None, "readable") in found
+    assert ("reactions", "message_id", "dtype('String')") in found

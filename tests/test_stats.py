@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from postpress_frames._exceptions import ConfigurationError, SchemaValidationError
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    ConfigurationError,
+    PostpressError,
+    SchemaValidationError,
+)
 from postpress_frames.analysis.stats import (
     METRIC_DEFINITIONS,
     SENDER_ACTIVITY_SCHEMA,
@@ -614,8 +619,69 @@ def test_naive_timestamps_are_refused() -> None:
 
 
 def test_not_a_mapping_is_refused() -> None:
-    with pytest.raises(TypeError, match="mapping"):
+    with pytest.raises(TypeError, match="mapping") as caught:
         sender_activity([conversation().messages])  # type: ignore[arg-type]
+    assert isinstance(caught.value, ArgumentTypeError)
+    assert caught.value.argument == "frames"
+
+
+def test_a_table_that_is_not_a_polars_frame_is_named() -> None:
+    frames = conversation()
+    with pytest.raises(ArgumentTypeError, match="DataFrame or LazyFrame") as caught:
+        sender_activity({**frames, "reactions": frames.reactions.to_dicts()})
+    assert caught.value.argument == "frames['reactions']"
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda f: sender_activity(f, tz=1), "tz"),
+        (lambda f: sender_activity(f, session_gap=30), "session_gap"),
+        (lambda f: sender_activity(f, response_cap="1h"), "response_cap"),
+        (lambda f: response_times(f, response_cap=None), "response_cap"),
+        (lambda f: response_matrix(f, response_cap=3600.0), "response_cap"),
+        (lambda f: activity_over_time(f, 7), "every"),
+        (lambda f: activity_over_time(f, tz=ZoneInfo("UTC")), "tz"),
+        (lambda f: export_ready(f), "frame"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_named(call: Any, argument: str) -> None:
+    with pytest.raises(ArgumentTypeError) as caught:
+        call(conversation())
+    assert caught.value.argument == argument
+    assert str(caught.value).startswith(f"{argument} must be ")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "change"),
+    [
+        ("messages", "is_event", pl.col("is_event").cast(pl.String)),
+        ("messages", "deleted", pl.col("deleted").cast(pl.Int8)),
+        ("messages", "text", pl.col("text").str.len_chars()),
+        ("reactions", "message_id", pl.col("message_id").str.len_chars()),
+    ],
+)
+def test_a_column_of_the_wrong_dtype_is_named(table: str, column: str, change: pl.Expr) -> None:
+    frames = conversation()
+    broken = {**frames, table: frames[table].with_columns(change)}
+    with pytest.raises(SchemaValidationError, match=column) as caught:
+        sender_activity(broken)
+    assert (caught.value.failures[0].table, caught.value.failures[0].column) == (table, column)
+
+
+def test_categorical_and_all_null_columns_read_as_their_stored_dtype() -> None:
+    frames = conversation()
+    recast = {
+        **frames,
+        "messages": frames.messages.with_columns(
+            pl.col("sender_id", "chat_id").cast(pl.Categorical),
+            reply_to_id=pl.lit(None),
+        ),
+    }
+    expected = sender_activity(
+        {**frames, "messages": frames.messages.with_columns(reply_to_id=pl.lit(None, pl.String))}
+    )
+    assert sender_activity(recast).equals(expected)
 
 
 @pytest.mark.parametrize(
@@ -627,8 +693,10 @@ def test_not_a_mapping_is_refused() -> None:
     ],
 )
 def test_bad_options_are_configuration_errors(options: dict[str, Any], named: str) -> None:
-    with pytest.raises(ConfigurationError, match=named):
+    with pytest.raises(ConfigurationError, match=named) as caught:
         sender_activity(conversation(), **options)
+    assert not isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, PostpressError)
 
 
 def test_bad_period_is_a_configuration_error() -> None:

@@ -10,11 +10,17 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from postpress_frames.storage import parquet as parquet_module
-from postpress_frames._exceptions import AuthenticationError, NotFoundError
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PostpressError,
+)
 from postpress_frames.api.client import Client
 from postpress_frames.pipeline.fetch import fetch_chat
 from postpress_frames.pipeline.sync import sync_chat, sync_chats
+from postpress_frames.storage import parquet as parquet_module
 from postpress_frames.storage.dataset import PART_FILE, partition_dir, read_chat, scan_dataset
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.schemas import TABLE_MODELS
@@ -238,3 +244,89 @@ def test_include_original_false_is_refused_before_any_request(
         sync_chat(server.chat_id, tmp_path, client=client, include_original=False)
     assert server.requests == []
     assert not tmp_path.joinpath("messages").exists()
+
+
+# -- the error contract: a wrong argument is named before any request or file access ---------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"root": 123}, "root"),
+        ({"client": "not a client"}, "client"),
+        ({"overlap": 3600}, "overlap"),
+        ({"page_size": "250"}, "page_size"),
+        ({"batch_pages": 2.5}, "batch_pages"),
+        ({"include_original": "yes"}, "include_original"),
+        ({"progress": 1}, "progress"),
+        ({"on_page": "print"}, "on_page"),
+    ],
+)
+def test_sync_chat_names_a_wrong_argument_before_any_request_or_file(
+    server: FakePostpress, client: Client, tmp_path: Path, kwargs: dict[str, Any], argument: str
+) -> None:
+    args: dict[str, Any] = {"root": tmp_path / "lake", "client": client, **kwargs}
+    root = args.pop("root")
+    with pytest.raises(ArgumentTypeError) as caught:
+        sync_chat(server.chat_id, root, **args)
+    assert caught.value.argument == argument
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, PostpressError)
+    assert server.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"batch_pages": 0}, "batch_pages"), ({"page_size": 0}, "page_size")],
+)
+def test_sync_chat_refuses_out_of_range_numbers_before_any_request(
+    server: FakePostpress, client: Client, tmp_path: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        sync_chat(server.chat_id, tmp_path / "lake", client=client, **kwargs)
+    assert server.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sync_chat_refuses_a_url_root(server: FakePostpress, client: Client) -> None:
+    with pytest.raises(ConfigurationError, match="URL"):
+        sync_chat(server.chat_id, "s3://bucket/lake", client=client)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("chat_ids", "kwargs", "argument"),
+    [
+        ("chat_x", {}, "chat_ids"),  # one string, not the chats c, h, a, t, ...
+        (["chat_x", 7], {}, "each of chat_ids"),
+        (["chat_x"], {"root": 123}, "root"),
+        (["chat_x"], {"workers": "4"}, "workers"),
+        (["chat_x"], {"overlap": 60}, "overlap"),
+        (["chat_x"], {"page_size": 2.0}, "page_size"),
+        (["chat_x"], {"client": object()}, "client"),
+        (["chat_x"], {"progress": None}, "progress"),
+    ],
+)
+def test_sync_chats_names_a_wrong_argument_before_any_request_or_file(
+    server: FakePostpress,
+    client: Client,
+    tmp_path: Path,
+    chat_ids: object,
+    kwargs: dict[str, Any],
+    argument: str,
+) -> None:
+    args: dict[str, Any] = {"root": tmp_path / "lake", "client": client, **kwargs}
+    root = args.pop("root")
+    with pytest.raises(ArgumentTypeError) as caught:
+        sync_chats(chat_ids, root, **args)  # type: ignore[arg-type]
+    assert caught.value.argument == argument
+    assert server.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sync_chats_refuses_zero_workers(
+    server: FakePostpress, client: Client, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="workers"):
+        sync_chats([server.chat_id], tmp_path, client=client, workers=0)
+    assert server.requests == []

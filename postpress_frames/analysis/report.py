@@ -4,7 +4,10 @@ The page has no scripts and loads nothing: charts are SVG images rendered by vl-
 embedded as ``data:`` URIs, styles are inline. It opens offline, in a mail attachment, or
 from a file share.
 
->>> write_report(frames, "report.html", tz="Europe/Paris")            # doctest: +SKIP
+>>> from postpress_frames import frames_from_pages
+>>> from postpress_frames.testing import demo_chat
+>>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
+>>> write_report(frames, "report.html", tz="Europe/Paris")
 PosixPath('report.html')
 """
 
@@ -20,24 +23,33 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
+from postpress_frames._args import as_path
+from postpress_frames._exceptions import ArgumentTypeError
 from postpress_frames.analysis.charts import (
-    messages_over_time_chart,
-    render_chart,
-    response_matrix_chart,
-    response_time_chart,
-    weekday_hour_heatmap,
+    DEFAULT_FACET_COLUMNS,
+    DEFAULT_MAX_SENDERS,
+    draw_messages_over_time,
+    draw_response_matrix,
+    draw_response_times,
+    draw_weekday_hour,
 )
-from postpress_frames.analysis.stats import (
+from postpress_frames.analysis.display import (
+    format_duration,
+    mark_you,
+    sender_labels,
+    weekday_name,
+)
+from postpress_frames.analysis.inputs import FrameLike, check_positive, check_tz, prepare_inputs
+from postpress_frames.analysis.metrics import (
     DEFAULT_RESPONSE_CAP,
     DEFAULT_SESSION_GAP,
     METRIC_DEFINITIONS,
-    FrameLike,
-    sender_activity,
 )
+from postpress_frames.analysis.rendering import render_chart
+from postpress_frames.analysis.sequence import response_rows
+from postpress_frames.analysis.stats import sender_activity_plan
 
 __all__ = ["render_report", "write_report"]
-
-WEEKDAY_NAMES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _STYLE: Final = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -78,32 +90,17 @@ _CHART_CAPTIONS: Final = (
 )
 
 
-def _format_duration(value: timedelta) -> str:
-    """``timedelta(seconds=4325)`` -> ``"1 h 12 min"``: the two largest units, zeros dropped."""
-    seconds = value.total_seconds()
-    if seconds < 60:
-        return f"{seconds:.3g} s"
-    whole = int(seconds)
-    units = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-    parts: list[tuple[int, str]] = []
-    for name, size in units:
-        amount, whole = divmod(whole, size)
-        if amount or parts:
-            parts.append((amount, name))
-    return " ".join(f"{amount} {name}" for amount, name in parts[:2] if amount)
-
-
 def _format(column: str, value: Any) -> str:
     if value is None:
         return "\u2013"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, timedelta):
-        return _format_duration(value)
+        return format_duration(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M %Z")
     if column == "peak_weekday":
-        return WEEKDAY_NAMES[int(value) - 1]
+        return weekday_name(value)
     if column == "peak_hour":
         return f"{int(value):02d}:00"
     if isinstance(value, float):
@@ -121,7 +118,7 @@ def _table(stats: pl.DataFrame) -> str:
     for (chat_id,), chat in stats.group_by("chat_id", maintain_order=True):
         senders = chat.to_dicts()
         head = "".join(
-            f"<th>{html.escape(str(s['sender_id']))}{' (you)' if s['is_sender'] else ''}</th>"
+            f"<th>{html.escape(mark_you(str(s['sender_id']), is_sender=s['is_sender']))}</th>"
             for s in senders
         )
         rows = []
@@ -162,16 +159,30 @@ def render_report(
 ) -> str:
     """The report as an HTML string (UTF-8, no scripts, no external references).
 
-    >>> page = render_report(frames, tz="Europe/Paris", title="Team chat")  # doctest: +SKIP
-    >>> page.startswith("<!doctype html>")                                  # doctest: +SKIP
-    True
+    The tables are read once; the statistics, the sender labels and the response times
+    are each computed once and shared by the table and the charts.
+
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> page = render_report(ChatFrames.empty(), tz="Europe/Paris", title="Team chat")
+    >>> page.startswith("<!doctype html>"), "<title>Team chat</title>" in page
+    (True, True)
     """
-    stats = sender_activity(frames, tz=tz, session_gap=session_gap, response_cap=response_cap)
+    check_tz(tz)
+    check_positive("session_gap", session_gap)
+    check_positive("response_cap", response_cap)
+    if not isinstance(title, str):
+        raise ArgumentTypeError("title", "a string", title)
+    inputs = prepare_inputs(frames).collected()
+    stats = inputs.collect(
+        sender_activity_plan(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
+    )
+    labels = sender_labels(inputs, DEFAULT_MAX_SENDERS)
+    responses = inputs.collect(response_rows(inputs, response_cap=response_cap))
     charts = (
-        messages_over_time_chart(frames, tz=tz),
-        weekday_hour_heatmap(frames, tz=tz),
-        response_time_chart(frames, response_cap=response_cap),
-        response_matrix_chart(frames, response_cap=response_cap),
+        draw_messages_over_time(inputs, labels, every=None, tz=tz),
+        draw_weekday_hour(inputs, labels, tz=tz, columns=DEFAULT_FACET_COLUMNS),
+        draw_response_times(responses, labels, response_cap=response_cap),
+        draw_response_matrix(responses, labels),
     )
     figures = "\n".join(
         f'<figure id="{anchor}"><h3>{html.escape(heading)}</h3>{_image(chart, heading)}'
@@ -183,8 +194,8 @@ def render_report(
     meta = (
         f"{chats:,} chat{'s' if chats != 1 else ''} · {messages:,} messages · "
         f"{stats.height:,} senders · times in {tz} · conversations split after "
-        f"{_format_duration(session_gap)} of silence · responses capped at "
-        f"{_format_duration(response_cap)}"
+        f"{format_duration(session_gap)} of silence · responses capped at "
+        f"{format_duration(response_cap)}"
     )
     definitions = "\n".join(
         f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>"
@@ -233,13 +244,14 @@ def write_report(
 ) -> Path:
     """Render the report and write it to ``path`` (UTF-8); returns the path.
 
-    >>> write_report(frames, "out/report.html")                             # doctest: +SKIP
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> write_report(ChatFrames.empty(), "out/report.html")
     PosixPath('out/report.html')
     """
+    target = as_path(path, "path")
     page = render_report(
         frames, tz=tz, title=title, session_gap=session_gap, response_cap=response_cap
     )
-    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
     return target

@@ -17,22 +17,51 @@ Shared definitions (the :data:`METRIC_DEFINITIONS` table states each metric):
 * **Local time.** Hours, weekdays and calendar days are read in ``tz`` (an IANA name), so a
   DST change shifts the wall clock, never the durations: gaps are always real elapsed time.
 
->>> stats = sender_activity(frames, tz="Europe/Paris")                 # doctest: +SKIP
->>> stats.select("sender_id", "messages", "response_time_median")     # doctest: +SKIP
+>>> from postpress_frames import frames_from_pages
+>>> from postpress_frames.testing import demo_chat
+>>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
+>>> stats = sender_activity(frames, tz="Europe/Paris")
+>>> stats.shape
+(4, 40)
+>>> stats.select("messages", "events").sum().row(0)  # 200 items: 194 messages, 6 events
+(194, 6)
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from types import MappingProxyType
+from datetime import timedelta
 from typing import Final
 
 import polars as pl
 
-from postpress_frames._exceptions import ConfigurationError, SchemaFailure, SchemaValidationError
+from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames.analysis.inputs import (
+    FrameLike,
+    Inputs,
+    check_every,
+    check_positive,
+    check_tz,
+    prepare_inputs,
+)
+from postpress_frames.analysis.metrics import (
+    COUNT,
+    DEFAULT_RESPONSE_CAP,
+    DEFAULT_SESSION_GAP,
+    METRIC_DEFINITIONS,
+    NIGHT_END_HOUR,
+    QUICK_RESPONSE,
+    SENDER_ACTIVITY_SCHEMA,
+)
+from postpress_frames.analysis.sequence import (
+    KEPT,
+    chars,
+    chat_sequence,
+    local_time,
+    median_ms,
+    response_rows,
+    words,
+)
 from postpress_frames.tables.schemas import ATTACHMENT_TYPES
 
 __all__ = [
@@ -45,283 +74,11 @@ __all__ = [
     "sender_activity",
 ]
 
-FrameLike = pl.DataFrame | pl.LazyFrame
-
-DEFAULT_SESSION_GAP: Final = timedelta(minutes=30)
-DEFAULT_RESPONSE_CAP: Final = timedelta(hours=24)
-QUICK_RESPONSE: Final = timedelta(minutes=5)
-NIGHT_END_HOUR: Final = 6  # night is 00:00 <= local time < 06:00
-
 _KEYS: Final = ["chat_id", "sender_id"]
-_UTC_MS: Final = pl.Datetime("ms", "UTC")
-_WORD: Final = r"\S+"  # a maximal run of non-whitespace (Unicode White_Space)
-
-# The columns each statistic reads, per table.
-_REQUIRED: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "messages": (
-            "chat_id",
-            "id",
-            "sender_id",
-            "timestamp",
-            "text",
-            "is_sender",
-            "deleted",
-            "edited",
-            "is_event",
-            "reply_to_id",
-        ),
-        "attachments": ("message_id", "quoted", "type"),
-        "reactions": ("message_id", "sender_id", "is_sender"),
-    }
-)
-
-#: Metric column -> its definition (the docstring of :func:`sender_activity`, per column).
-METRIC_DEFINITIONS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "chat_id": "The chat.",
-        "sender_id": "The sender (the id in messages.sender_id and reactions.sender_id).",
-        "is_sender": "True for the connected account (is_sender on any of its messages "
-        "or reactions).",
-        "messages": "Non-event messages sent, deleted ones included.",
-        "share_of_messages": "messages / the chat's messages (null when the chat has none).",
-        "words": "Whitespace-separated words in the text of non-event, non-deleted messages.",
-        "chars": "Characters (Unicode code points) in those texts.",
-        "chars_per_message_median": "Median characters per non-event, non-deleted message "
-        "(a message without text counts 0).",
-        "turns": "Runs of consecutive messages by this sender in the chat's sequence.",
-        "messages_per_turn": "messages / turns.",
-        "first_at": "Time of the first message, in tz.",
-        "last_at": "Time of the last message, in tz.",
-        "active_days": "Distinct calendar days (in tz) with at least one message.",
-        "active_day_ratio": "active_days / calendar days from the first to the last message "
-        "(both included).",
-        "longest_streak_days": "Most consecutive calendar days (in tz) with a message.",
-        "attachments": "Attachments of the sender's own non-deleted messages, any type "
-        "(attachments of quoted messages are not counted).",
-        **{
-            f"attachments_{kind}": f"Of those, attachments of type {kind!r}."
-            for kind in ATTACHMENT_TYPES
-        },
-        "reactions_given": "Reactions this sender left on non-event messages of the chat.",
-        "reactions_received": "Reactions left by anyone on this sender's non-event messages.",
-        "edited": "Messages marked edited.",
-        "deleted": "Messages marked deleted.",
-        "replies": "Messages that reply to another (reply_to present).",
-        "conversations_started": "Conversations whose first message is this sender's; a "
-        "conversation starts after a silence strictly longer than session_gap.",
-        "share_of_starts": "conversations_started / the chat's conversations.",
-        "conversations_joined": "Conversations this sender wrote in without starting them.",
-        "responses": "First messages of a turn that follow another sender's message by at "
-        "most response_cap (inclusive).",
-        "response_time_median": "Median time from the previous sender's last message to the "
-        "response (rounded half up to the millisecond).",
-        "response_time_p90": "90th percentile response time (nearest rank: the smallest "
-        "time with at least 90% of responses at or below it).",
-        "responses_within_5min_share": "Share of responses that took at most 5 minutes.",
-        "unanswered": "This sender's turns that the next sender answered only after more "
-        "than response_cap (the chat's last turn, still open, is not counted).",
-        "peak_hour": "Local hour (0-23) with the most messages; ties go to the earliest hour.",
-        "peak_weekday": "ISO weekday (1 = Monday ... 7 = Sunday) with the most messages; "
-        "ties go to the earliest day.",
-        "night_share": "Share of messages sent 00:00-05:59 local time.",
-        "weekend_share": "Share of messages sent on a local Saturday or Sunday.",
-        "events": "Event messages (is_event) attributed to this sender; in no other metric.",
-    }
-)
-
-_COUNT = pl.Int64
-_SHARE = pl.Float64
-_DURATION = pl.Duration("ms")
-
-#: Column -> dtype of :func:`sender_activity` (``first_at``/``last_at`` carry ``tz``).
-SENDER_ACTIVITY_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
-    {
-        "chat_id": pl.String(),
-        "sender_id": pl.String(),
-        "is_sender": pl.Boolean(),
-        "messages": _COUNT(),
-        "share_of_messages": _SHARE(),
-        "words": _COUNT(),
-        "chars": _COUNT(),
-        "chars_per_message_median": pl.Float64(),
-        "turns": _COUNT(),
-        "messages_per_turn": pl.Float64(),
-        "first_at": _UTC_MS,
-        "last_at": _UTC_MS,
-        "active_days": _COUNT(),
-        "active_day_ratio": _SHARE(),
-        "longest_streak_days": _COUNT(),
-        "attachments": _COUNT(),
-        **{f"attachments_{kind}": _COUNT() for kind in ATTACHMENT_TYPES},
-        "reactions_given": _COUNT(),
-        "reactions_received": _COUNT(),
-        "edited": _COUNT(),
-        "deleted": _COUNT(),
-        "replies": _COUNT(),
-        "conversations_started": _COUNT(),
-        "share_of_starts": _SHARE(),
-        "conversations_joined": _COUNT(),
-        "responses": _COUNT(),
-        "response_time_median": _DURATION,
-        "response_time_p90": _DURATION,
-        "responses_within_5min_share": _SHARE(),
-        "unanswered": _COUNT(),
-        "peak_hour": pl.Int8(),
-        "peak_weekday": pl.Int8(),
-        "night_share": _SHARE(),
-        "weekend_share": _SHARE(),
-        "events": _COUNT(),
-    }
-)
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """The three tables as LazyFrames, children already carrying ``chat_id``."""
-
-    messages: pl.LazyFrame
-    attachments: pl.LazyFrame
-    reactions: pl.LazyFrame
-    streaming: bool
-
-    def collect(self, plan: pl.LazyFrame) -> pl.DataFrame:
-        return plan.collect(engine="streaming" if self.streaming else "auto")
-
-
-def _check_columns(name: str, frame: FrameLike) -> pl.Schema:
-    schema = frame.collect_schema()
-    missing = [c for c in _REQUIRED[name] if c not in schema]
-    if missing:
-        failures = [SchemaFailure(name, c, "column_in_dataframe") for c in missing]
-        raise SchemaValidationError(name, failures)
-    timestamp = schema.get("timestamp")
-    if name == "messages" and not (
-        isinstance(timestamp, pl.Datetime) and timestamp.time_zone is not None
-    ):
-        raise SchemaValidationError(
-            name, [SchemaFailure(name, "timestamp", f"dtype is {timestamp}, not a UTC Datetime")]
-        )
-    return schema
-
-
-def _inputs(frames: Mapping[str, FrameLike]) -> _Inputs:
-    if not isinstance(frames, Mapping):
-        raise TypeError(
-            "frames must be a ChatFrames or a mapping of table name -> polars frame, "
-            f"got {type(frames).__name__}"
-        )
-    missing = [name for name in _REQUIRED if name not in frames]
-    if missing:
-        raise SchemaValidationError(
-            ", ".join(missing), [SchemaFailure(name, None, "table_present") for name in missing]
-        )
-    tables: dict[str, pl.LazyFrame] = {}
-    streaming = False
-    for name in _REQUIRED:
-        frame = frames[name]
-        if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
-            raise TypeError(f"frames[{name!r}] must be a polars DataFrame or LazyFrame")
-        streaming = streaming or isinstance(frame, pl.LazyFrame)
-        schema = _check_columns(name, frame)
-        columns = list(_REQUIRED[name])
-        if name != "messages" and "chat_id" in schema:
-            columns.append("chat_id")
-        tables[name] = frame.lazy().select(columns)
-
-    messages = tables["messages"].with_columns(
-        pl.col("timestamp").dt.convert_time_zone("UTC").dt.cast_time_unit("ms")
-    )
-    # Child tables of one ChatFrames have no chat_id: take it (and the message's own fields)
-    # from the message they belong to. Dataset tables have it: join on it too.
-    parents = messages.select(
-        "chat_id",
-        pl.col("id").alias("message_id"),
-        pl.col("sender_id").alias("author_id"),
-        "is_event",
-        pl.col("deleted").alias("message_deleted"),
-    )
-
-    def attach(child: pl.LazyFrame, name: str) -> pl.LazyFrame:
-        on = (
-            ["chat_id", "message_id"]
-            if "chat_id" in frames[name].collect_schema()
-            else ["message_id"]
-        )
-        return child.join(parents, on=on, how="inner")
-
-    return _Inputs(
-        messages=messages,
-        attachments=attach(tables["attachments"], "attachments"),
-        reactions=attach(tables["reactions"], "reactions"),
-        streaming=streaming,
-    )
-
-
-def _check_tz(tz: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigurationError(f"tz: unknown time zone {tz!r} (use an IANA name)") from None
-
-
-def _check_positive(name: str, value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ConfigurationError(f"{name} must be a positive timedelta, got {value!r}")
-
-
-def _check_every(every: str) -> None:
-    try:
-        pl.select(pl.lit(datetime(2026, 1, 1)).dt.truncate(every))
-    except (pl.exceptions.PolarsError, TypeError, ValueError):
-        raise ConfigurationError(
-            f"every: {every!r} is not a polars duration such as '1h', '1d', '1w' or '1mo'"
-        ) from None
-
-
-# --------------------------------------------------------------------------- the sequence
-
-
-def _sequence(
-    inputs: _Inputs, *, tz: str, session_gap: timedelta, response_cap: timedelta
-) -> pl.LazyFrame:
-    """Non-event messages in chat order, with turn, conversation and response markers."""
-    sender = pl.col("sender_id")
-    previous = pl.col("previous_sender")
-    changed = previous.is_not_null() & (sender != previous)
-    gap = pl.col("gap")
-    local = pl.col("timestamp").dt.convert_time_zone(tz)
-    text = pl.col("text").fill_null("")
-    return (
-        inputs.messages.filter(~pl.col("is_event"))
-        .sort(["chat_id", "timestamp", "id"])
-        .with_columns(
-            previous_sender=sender.shift(1).over("chat_id"),
-            gap=pl.col("timestamp").diff().over("chat_id"),
-        )
-        .with_columns(
-            new_turn=previous.is_null() | (sender != previous),
-            new_conversation=gap.is_null() | (gap > session_gap),
-            is_response=changed & (gap <= response_cap),
-            answered_late=changed & (gap > response_cap),
-            words=text.str.count_matches(_WORD).cast(_COUNT),
-            chars=text.str.len_chars().cast(_COUNT),
-            hour=local.dt.hour(),
-            weekday=local.dt.weekday(),
-            day=local.dt.date(),
-        )
-        .with_columns(conversation=pl.col("new_conversation").cum_sum().over("chat_id"))
-    )
 
 
 def _share(numerator: str, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
-
-
-# --------------------------------------------------------------------------- public API
 
 
 def sender_activity(
@@ -356,26 +113,30 @@ def sender_activity(
     * ``first_at``/``last_at`` are in ``tz``; durations are ``Duration("ms")`` (see
       :func:`export_ready` for CSV).
 
-    >>> sender_activity(ChatFrames.empty()).height                     # doctest: +SKIP
-    0
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> empty = sender_activity(ChatFrames.empty(), tz="Europe/Paris")
+    >>> empty.height, empty.schema["first_at"]
+    (0, Datetime(time_unit='ms', time_zone='Europe/Paris'))
     """
-    _check_tz(tz)
-    _check_positive("session_gap", session_gap)
-    _check_positive("response_cap", response_cap)
-    inputs = _inputs(frames)
-    return inputs.collect(_sender_activity_plan(inputs, tz, session_gap, response_cap))
+    check_tz(tz)
+    check_positive("session_gap", session_gap)
+    check_positive("response_cap", response_cap)
+    inputs = prepare_inputs(frames)
+    return inputs.collect(
+        sender_activity_plan(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
+    )
 
 
-def _sender_activity_plan(
-    inputs: _Inputs, tz: str, session_gap: timedelta, response_cap: timedelta
+def sender_activity_plan(
+    inputs: Inputs, *, tz: str, session_gap: timedelta, response_cap: timedelta
 ) -> pl.LazyFrame:
-    seq = _sequence(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
-    kept = ~pl.col("deleted")
+    """The plan of :func:`sender_activity` on prepared, checked inputs."""
+    seq = chat_sequence(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
     volume = seq.group_by(_KEYS).agg(
         messages=pl.len(),
-        words=pl.col("words").filter(kept).sum(),
-        chars=pl.col("chars").filter(kept).sum(),
-        chars_per_message_median=pl.col("chars").filter(kept).median(),
+        words=pl.col("words").filter(KEPT).sum(),
+        chars=pl.col("chars").filter(KEPT).sum(),
+        chars_per_message_median=pl.col("chars").filter(KEPT).median(),
         turns=pl.col("new_turn").sum(),
         first_at=pl.col("timestamp").min(),
         last_at=pl.col("timestamp").max(),
@@ -397,7 +158,7 @@ def _sender_activity_plan(
         .group_by(_KEYS)
         .agg(
             responses=pl.len(),
-            response_time_median=(response_ms.median() + 0.5).floor(),
+            response_time_median=median_ms(response_ms),
             response_time_p90=nearest_rank_p90,
             within_5min=(pl.col("gap") <= QUICK_RESPONSE).sum(),
         )
@@ -472,7 +233,7 @@ def _sender_activity_plan(
     counts = [
         name
         for name, dtype in SENDER_ACTIVITY_SCHEMA.items()
-        if dtype == _COUNT() and name != "conversations_joined"
+        if dtype == COUNT and name != "conversations_joined"
     ]
     joined = joined.with_columns(
         pl.col(c).fill_null(0)
@@ -513,20 +274,16 @@ def response_times(
     Columns: ``chat_id``, ``message_id`` (the response), ``responder``, ``responded_to``,
     ``responded_at`` (UTC) and ``response_time`` (``Duration("ms")``).
 
-    >>> response_times(frames).get_column("response_time").median()   # doctest: +SKIP
+    >>> from postpress_frames import frames_from_pages
+    >>> from postpress_frames.testing import demo_chat
+    >>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
+    >>> times = response_times(frames, response_cap=timedelta(hours=1))
+    >>> times.height, times.get_column("response_time").max() <= timedelta(hours=1)
+    (130, True)
     """
-    _check_positive("response_cap", response_cap)
-    inputs = _inputs(frames)
-    seq = _sequence(inputs, tz="UTC", session_gap=response_cap, response_cap=response_cap)
-    plan = seq.filter(pl.col("is_response")).select(
-        "chat_id",
-        pl.col("id").alias("message_id"),
-        pl.col("sender_id").alias("responder"),
-        pl.col("previous_sender").alias("responded_to"),
-        pl.col("timestamp").alias("responded_at"),
-        pl.col("gap").cast(_DURATION).alias("response_time"),
-    )
-    return inputs.collect(plan)
+    check_positive("response_cap", response_cap)
+    inputs = prepare_inputs(frames)
+    return inputs.collect(response_rows(inputs, response_cap=response_cap))
 
 
 def response_matrix(
@@ -539,23 +296,19 @@ def response_matrix(
     ``response_time_median`` is their median time (rounded half up to the millisecond).
     Pairs without responses have no row. Sorted by chat, then most responses first.
 
-    >>> response_matrix(frames).columns                                # doctest: +SKIP
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> response_matrix(ChatFrames.empty()).columns
     ['chat_id', 'responder', 'responded_to', 'responses', 'share', 'response_time_median']
     """
-    _check_positive("response_cap", response_cap)
-    inputs = _inputs(frames)
-    seq = _sequence(inputs, tz="UTC", session_gap=response_cap, response_cap=response_cap)
-    response_ms = pl.col("gap").dt.total_milliseconds()
+    check_positive("response_cap", response_cap)
+    inputs = prepare_inputs(frames)
+    response_ms = pl.col("response_time").dt.total_milliseconds()
     plan = (
-        seq.filter(pl.col("is_response"))
-        .group_by(
-            "chat_id",
-            pl.col("sender_id").alias("responder"),
-            pl.col("previous_sender").alias("responded_to"),
-        )
+        response_rows(inputs, response_cap=response_cap)
+        .group_by("chat_id", "responder", "responded_to")
         .agg(
-            responses=pl.len().cast(_COUNT),
-            median_ms=(response_ms.median() + 0.5).floor().cast(pl.Int64),
+            responses=pl.len().cast(COUNT),
+            median_ms=median_ms(response_ms).cast(pl.Int64),
         )
         .with_columns(
             share=pl.col("responses") / pl.col("responses").sum().over("chat_id"),
@@ -583,37 +336,50 @@ def activity_over_time(
     ``messages`` counts non-event messages (deleted included), ``words`` and ``chars``
     those not deleted. Periods without messages have no row.
 
-    >>> activity_over_time(frames, "1w", tz="Europe/Paris")            # doctest: +SKIP
+    >>> from postpress_frames import frames_from_pages
+    >>> from postpress_frames.testing import demo_chat
+    >>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
+    >>> weekly = activity_over_time(frames, "1w", tz="Europe/Paris")
+    >>> weekly.columns, weekly.get_column("messages").sum()
+    (['chat_id', 'sender_id', 'period', 'messages', 'words', 'chars'], 194)
     """
-    _check_tz(tz)
-    _check_every(every)
-    inputs = _inputs(frames)
-    kept = ~pl.col("deleted")
-    local = pl.col("timestamp").dt.convert_time_zone(tz).dt.replace_time_zone(None)
-    plan = (
-        inputs.messages.filter(~pl.col("is_event"))
-        .with_columns(
-            period=local.dt.truncate(every),
-            words=pl.col("text").fill_null("").str.count_matches(_WORD).cast(_COUNT),
-            chars=pl.col("text").fill_null("").str.len_chars().cast(_COUNT),
+    check_tz(tz)
+    check_every(every)
+    inputs = prepare_inputs(frames)
+    return inputs.collect(activity_over_time_plan(inputs, every, tz=tz))
+
+
+def activity_over_time_plan(inputs: Inputs, every: str, *, tz: str) -> pl.LazyFrame:
+    """The plan of :func:`activity_over_time` on prepared, checked inputs."""
+    return (
+        inputs.written.with_columns(
+            period=local_time(tz).dt.replace_time_zone(None).dt.truncate(every),
+            words=words(),
+            chars=chars(),
         )
         .group_by("chat_id", "sender_id", "period")
         .agg(
-            messages=pl.len().cast(_COUNT),
-            words=pl.col("words").filter(kept).sum(),
-            chars=pl.col("chars").filter(kept).sum(),
+            messages=pl.len().cast(COUNT),
+            words=pl.col("words").filter(KEPT).sum(),
+            chars=pl.col("chars").filter(KEPT).sum(),
         )
         .sort("chat_id", "period", "sender_id")
     )
-    return inputs.collect(plan)
 
 
 def export_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy fit for CSV and JSON: durations become float seconds (``<name>_seconds``),
     datetimes ISO 8601 strings with their UTC offset.
 
-    >>> export_ready(sender_activity(frames)).write_csv("stats.csv")   # doctest: +SKIP
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> exported = export_ready(sender_activity(ChatFrames.empty(), tz="Europe/Paris"))
+    >>> [c for c in exported.columns if c.startswith("response_time")]
+    ['response_time_median_seconds', 'response_time_p90_seconds']
+    >>> exported.write_csv("stats.csv") is None
+    True
     """
+    if not isinstance(frame, pl.DataFrame):
+        raise ArgumentTypeError("frame", "a polars DataFrame", frame)
     columns: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)

@@ -1,43 +1,41 @@
-"""``Client`` and ``Page``: one keep-alive HTTP session, auth, and the page fetch loop.
+"""``Client``: one keep-alive HTTP session, auth, and the page fetch loop.
 
->>> from postpress_frames.api.client import Client
->>> with Client(api_key="pp_live_example", base_url="http://127.0.0.1:8000/api/v1") as client:
-...     client
+Its settings are checked by :mod:`~postpress_frames.api.settings`, a page body is read by
+:mod:`~postpress_frames.api.page`, parameters by :mod:`~postpress_frames.api.params`.
+
+>>> from postpress_frames.testing import FakePostpress, demo_chat
+>>> with FakePostpress({"chat_demo": demo_chat(200)}) as server:
+...     client = Client(api_key=server.api_key, base_url=server.base_url)
+...     pages = [(page.number, len(page.items)) for page in client.iter_pages("chat_demo")]
+>>> pages
+[(1, 200)]
+>>> Client(api_key="pp_live_example", base_url="http://127.0.0.1:8000/api/v1")
 Client(base_url='http://127.0.0.1:8000/api/v1', api_key='pp_l…***')
-
-Fetching every message of a chat, one page at a time (needs a server)::
-
-    with Client() as client:  # key from POSTPRESS_API_KEY
-        for page in client.iter_pages("chat_01HX", after="2026-01-01T00:00:00Z"):
-            print(page.number, len(page.items))
 """
 
 from __future__ import annotations
 
 import functools
-import ipaddress
-import json
 import logging
 import os
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self, overload
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from typing import Any, NoReturn, Self
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 
+from postpress_frames._args import as_int
 from postpress_frames._exceptions import (
     APIError,
+    ArgumentTypeError,
     ConfigurationError,
-    InvalidResponseError,
     TransportError,
     api_error_from_response,
     body_excerpt,
 )
 from postpress_frames._version import __version__
-from postpress_frames.api.body import check_body
+from postpress_frames.api.page import Page, read_body
 from postpress_frames.api.pagination import CursorPaginator
 from postpress_frames.api.params import (
     TimestampLike,
@@ -48,201 +46,24 @@ from postpress_frames.api.params import (
 )
 from postpress_frames.api.retry import RateLimitGate, RetryPolicy, parse_retry_after
 from postpress_frames.api.seen import SeenIds
+from postpress_frames.api.settings import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    Secret,
+    check_api_key,
+    check_base_url,
+    check_timeout,
+    origin,
+    origin_text,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "Page"]
 
 logger = logging.getLogger("postpress_frames")
 
-DEFAULT_BASE_URL = "https://api.postpress.ai/api/v1"
-API_KEY_ENV = "POSTPRESS_API_KEY"
-BASE_URL_ENV = "POSTPRESS_BASE_URL"
 MAX_REDIRECTS = 5
 USER_AGENT = f"postpress-frames/{__version__}"
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-if TYPE_CHECKING:
-    import polars as pl
-
-
-class _Items(Sequence[dict[str, Any]]):
-    """A page's new messages, parsed from the body with ``json.loads`` on first use.
-
-    Fetching only needs the ids (read by polars, see :func:`_scan_body`); the dicts are built
-    when someone looks at them, so ``fetch_chat`` and ``sync_chat`` never build them.
-    ``keep`` lists the positions of the new messages in ``items`` (None: all of them).
-    """
-
-    __slots__ = ("_count", "_keep", "_loaded", "_raw")
-
-    def __init__(self, raw: bytes, keep: list[int] | None, count: int) -> None:
-        self._raw = raw
-        self._keep = keep
-        self._count = count
-        self._loaded: list[dict[str, Any]] | None = None
-
-    def _load(self) -> list[dict[str, Any]]:
-        if self._loaded is None:
-            items: list[dict[str, Any]] = json.loads(self._raw)["items"]
-            self._loaded = items if self._keep is None else [items[i] for i in self._keep]
-        return self._loaded
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        return self._load()[index]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._load())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, _Items | list | tuple):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._load())
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a chat's messages.
-
-    ``number`` is 1-based; ``items`` holds only messages not yielded by an earlier page
-    (as parsed dicts, a sequence parsed from ``raw`` on first use); ``cursor`` is the cursor
-    the page returned (None on the last); ``raw`` is the response body exactly as received.
-    """
-
-    number: int
-    items: Sequence[dict[str, Any]]
-    cursor: str | None
-    raw: bytes = field(repr=False)
-    #: Positions in ``raw``'s ``items`` of the messages in ``items`` (None: all of them):
-    #: the table builder reads ``raw`` and keeps only these, so a repeat is dropped once.
-    new_positions: tuple[int, ...] | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        return (
-            f"Page(number={self.number}, items=<{len(self.items)} messages>, "
-            f"cursor={self.cursor!r}, raw=<{len(self.raw)} bytes>)"
-        )
-
-
-class _Secret:
-    """Holds the API key; its repr shows at most the first four characters."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        shown = self._value[:4] + "…" if len(self._value) >= 12 else ""
-        return f"'{shown}***'"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("the API key cannot be pickled")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    except ValueError:
-        port = -1
-    return scheme, host, port
-
-
-def _origin_text(origin: tuple[str, str, int]) -> str:
-    scheme, host, port = origin
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}"
-
-
-def _check_base_url(base_url: object) -> str:
-    if not isinstance(base_url, str) or not base_url.strip():
-        raise ConfigurationError(f"base_url must be a non-empty URL string, got {base_url!r}")
-    text = base_url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
-        raise ConfigurationError(
-            f"base_url must start with https:// (or http:// for a local server), got {text!r}"
-        )
-    if not parts.hostname:
-        raise ConfigurationError(f"base_url has no host: {text!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigurationError("base_url must not contain credentials; pass api_key instead")
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"base_url must not have a query or fragment: {text!r}")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigurationError(f"base_url has an invalid port: {text!r}") from None
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"base_url {text!r} uses plain http to a non-loopback host, which would send the "
-            "API key unencrypted; use https (http is allowed only for 127.0.0.0/8, ::1, localhost)"
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _check_api_key(api_key: object) -> str:
-    if api_key is None:
-        raise ConfigurationError(
-            f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
-        )
-    if not isinstance(api_key, str):
-        raise ConfigurationError(f"api_key must be a string, got {type(api_key).__name__}")
-    key = api_key.strip()
-    if not key:
-        raise ConfigurationError(
-            f"the API key is empty: pass api_key=... or set {API_KEY_ENV} to your key"
-        )
-    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-        # Never echo the key itself, not even in this message.
-        raise ConfigurationError("the API key contains whitespace, control or non-ASCII characters")
-    return key
-
-
-def _check_timeout(timeout: object) -> float | tuple[float, float]:
-    def positive(value: object) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e9
-
-    if positive(timeout):
-        return float(timeout)  # type: ignore[arg-type]
-    if (
-        isinstance(timeout, tuple)
-        and len(timeout) == 2
-        and positive(timeout[0])
-        and positive(timeout[1])
-    ):
-        return float(timeout[0]), float(timeout[1])
-    raise ConfigurationError(
-        f"timeout must be a positive number or a (connect, read) pair, got {timeout!r}"
-    )
 
 
 class Client:
@@ -274,21 +95,22 @@ class Client:
             api_key = os.environ.get(API_KEY_ENV) or None
         if base_url is None:
             base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        self._api_key = _Secret(_check_api_key(api_key))
-        self._base_url = _check_base_url(base_url)
-        self._origin = _origin(self._base_url)
-        self._timeout = _check_timeout(timeout)
+        self._api_key = Secret(check_api_key(api_key))
+        self._base_url = check_base_url(base_url)
+        self._origin = origin(self._base_url)
+        self._timeout = check_timeout(timeout)
         self._connect_timeout, self._read_timeout = (
             self._timeout if isinstance(self._timeout, tuple) else (self._timeout, self._timeout)
         )
+        attempts = as_int(max_retries, "max_retries", minimum=0) + 1
         if retry is None:
-            if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-                raise ConfigurationError(
-                    f"max_retries must be an integer >= 0, got {max_retries!r}"
-                )
-            retry = RetryPolicy(max_attempts=max_retries + 1)
+            retry = RetryPolicy(max_attempts=attempts)
         elif not isinstance(retry, RetryPolicy):
-            raise ConfigurationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+            raise ArgumentTypeError("retry", "a RetryPolicy", retry)
+        if gate is not None and not isinstance(gate, RateLimitGate):
+            raise ArgumentTypeError("gate", "a RateLimitGate", gate)
+        if session is not None and not isinstance(session, requests.Session):
+            raise ArgumentTypeError("session", "a requests.Session", session)
         self._retry = retry
         self._gate = gate
         self._owns_session = session is None
@@ -400,10 +222,7 @@ class Client:
                 cursor,
             )
             paginator.advance(cursor, page=number)
-            new = None if len(keep) == len(ids) else keep
-            items = _Items(raw, new, len(keep))
-            positions = None if new is None else tuple(new)
-            yield Page(number=number, items=items, cursor=cursor, raw=raw, new_positions=positions)
+            yield Page.lazy(number, raw, cursor, keep=keep, total=len(ids))
 
     def _fetch(
         self, path: str, params: dict[str, str], *, chat_id: str, page: int
@@ -426,14 +245,8 @@ class Client:
                 page=page,
                 retry_after=retry_after,
             )
-        scanned = _scan_body(raw)
-        if scanned is not None:
-            return raw, *scanned
-        # Anything the fast scan does not vouch for gets the exact check, which raises the
-        # precise error (or accepts what the scan was merely unsure about).
-        body = self._parse_json(raw, chat_id=chat_id, page=page)
-        items, cursor = check_body(body, chat_id=chat_id, page=page)
-        return raw, [message_id for message_id, _ in items], cursor
+        ids, cursor = read_body(raw, chat_id=chat_id, page=page, scrub=self._scrub)
+        return raw, ids, cursor
 
     def _get_following_same_host_redirects(
         self, url: str, *, chat_id: str, page: int
@@ -444,13 +257,13 @@ class Client:
                 return response
             target = urljoin(url, response.headers["Location"])
             response.close()
-            if _origin(target) != self._origin:
+            if origin(target) != self._origin:
                 raise APIError(
                     response.status_code,
                     title="Redirect refused",
                     detail=(
-                        f"refused to follow a redirect to {_origin_text(_origin(target))}: "
-                        f"the API key is only sent to {_origin_text(self._origin)}, "
+                        f"refused to follow a redirect to {origin_text(origin(target))}: "
+                        f"the API key is only sent to {origin_text(self._origin)}, "
                         "the host of base_url. Check base_url."
                     ),
                     chat_id=chat_id,
@@ -463,7 +276,7 @@ class Client:
             title="Too many redirects",
             detail=(
                 f"stopped after {MAX_REDIRECTS} redirects in a row "
-                f"within {_origin_text(self._origin)}"
+                f"within {origin_text(self._origin)}"
             ),
             chat_id=chat_id,
             page=page,
@@ -487,7 +300,7 @@ class Client:
                 url, {}, None, None, None
             )
         settings = self._send_settings
-        where = _origin_text(self._origin)
+        where = origin_text(self._origin)
         try:
             return self._session.send(
                 prepared, allow_redirects=False, timeout=self._timeout, **settings
@@ -513,73 +326,3 @@ class Client:
     def _scrub(self, data: bytes) -> bytes:
         # A misbehaving proxy may echo request headers into an error page.
         return data.replace(self._api_key.reveal().encode("ascii"), b"***")
-
-    def _parse_json(self, raw: bytes, *, chat_id: str, page: int) -> Any:
-        if not raw.strip():
-            raise InvalidResponseError(
-                "the 200 response body is empty", page=page, chat_id=chat_id, unparsable=True
-            )
-        # The error is raised after the except blocks: the decoder's exception keeps the
-        # whole body (``doc``, ``object``), which may echo the key, so it is not chained.
-        unparsable = True
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            hint = " (it ends early: truncated?)" if exc.pos >= len(exc.doc.rstrip()) else ""
-            problem = (
-                f"the 200 response body is not valid JSON{hint}: {exc.msg} at char {exc.pos}; "
-                f"it starts with {body_excerpt(self._scrub(raw), 80)!r}"
-            )
-        except RecursionError:
-            problem = "the 200 response body nests arrays or objects too deeply to be read"
-            unparsable = False
-        except UnicodeDecodeError as exc:
-            problem = f"the 200 response body is not UTF-8 text: {exc.reason}"
-        raise InvalidResponseError(problem, page=page, chat_id=chat_id, unparsable=unparsable)
-
-
-# A message id or cursor whose value is not a JSON string or null: polars would read 123 or
-# true as the string "123"/"true", so such bodies take the exact check instead.
-_NOT_A_STRING = re.compile(rb'"(?:id|message_id|cursor)"\s*:\s*[^"\sn]')
-
-
-@functools.cache
-def _id_schema() -> pl.Schema:
-    """What the fast path reads of a page (built on first use: polars loads lazily)."""
-    import polars as pl
-
-    ids = pl.Struct({"id": pl.String(), "message_id": pl.String()})
-    fields: dict[str, pl.DataType] = {"items": pl.List(ids), "cursor": pl.String()}
-    return pl.Schema(fields)
-
-
-def _scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
-    """The fast path of :func:`_validate_body`: the message ids and the cursor of a valid
-    body, read by polars without building a Python object per message (json.loads of every
-    page held the GIL for most of a fetch). None when the body needs the exact check: not a
-    JSON object, not parseable, ``items`` missing or not a list of objects, an id missing,
-    empty or not a string, a cursor not a string.
-    """
-    import polars as pl
-
-    if raw.lstrip()[:1] != b"{" or _NOT_A_STRING.search(raw):
-        return None
-    try:
-        body = pl.read_json(raw, schema=_id_schema())
-    except Exception:  # any parse problem: the exact check explains it
-        return None
-    if body.height != 1:
-        return None
-    (items,) = body.get_column("items").to_list()  # small dicts of two strings: cheap
-    if items is None:
-        return None
-    ids: list[str] = []
-    for item in items:
-        if item is None:
-            return None
-        message_id = item["id"] if item["id"] is not None else item["message_id"]
-        if not message_id:
-            return None
-        ids.append(message_id)
-    cursor = body.get_column("cursor")[0]
-    return ids, cursor or None

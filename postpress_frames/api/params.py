@@ -1,7 +1,8 @@
 """Checking and formatting request parameters, before anything is sent.
 
 Every function raises :class:`~postpress_frames.ConfigurationError` naming the
-parameter and the offending value.
+parameter and the offending value: an :class:`~postpress_frames.ArgumentTypeError` when
+its type is wrong. Strings and integers are checked by :mod:`postpress_frames._args`.
 
 >>> quote_chat_id("a/../b?c")
 'a%2F..%2Fb%3Fc'
@@ -14,7 +15,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
-from postpress_frames._exceptions import ConfigurationError
+from postpress_frames._args import as_int, as_str
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -49,14 +51,11 @@ def quote_chat_id(chat_id: object) -> str:
     >>> quote_chat_id("..")
     '%2E%2E'
     """
-    if not isinstance(chat_id, str):
-        raise ConfigurationError(f"chat_id must be a string, got {type(chat_id).__name__}")
-    if not chat_id:
-        raise ConfigurationError("chat_id must be a non-empty string")
+    text: str = as_str(chat_id, "chat_id")
     try:
-        quoted = quote(chat_id, safe="")
+        quoted = quote(text, safe="")
     except UnicodeEncodeError:
-        raise ConfigurationError(f"chat_id={chat_id!r} is not valid unicode text") from None
+        raise ConfigurationError(f"chat_id={text!r} is not valid unicode text") from None
     if quoted in (".", ".."):
         quoted = quoted.replace(".", "%2E")
     return quoted
@@ -93,9 +92,8 @@ def parse_timestamp(value: object, *, name: str) -> datetime:
                 "use e.g. '2026-05-17T09:42:11.000Z' or '2026-05-17T11:42:11+02:00'"
             ) from None
     else:
-        raise ConfigurationError(
-            f"{name} must be a timezone-aware datetime, a date or an ISO 8601 string, "
-            f"got {type(value).__name__}"
+        raise ArgumentTypeError(
+            name, "a timezone-aware datetime, a date or an ISO 8601 string", value
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ConfigurationError(
@@ -168,14 +166,17 @@ def check_page_size(page_size: object) -> int:
 
     >>> check_page_size(100)
     100
+    >>> check_page_size("10")
+    Traceback (most recent call last):
+    ...
+    postpress_frames._exceptions.ArgumentTypeError: page_size must be an integer, got str '10'
     """
-    if not isinstance(page_size, int) or isinstance(page_size, bool):
-        raise ConfigurationError(f"page_size must be an integer, got {type(page_size).__name__}")
-    if not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE:
+    size = as_int(page_size, "page_size")
+    if not MIN_PAGE_SIZE <= size <= MAX_PAGE_SIZE:
         raise ConfigurationError(
-            f"page_size must be between {MIN_PAGE_SIZE} and {MAX_PAGE_SIZE}, got {page_size}"
+            f"page_size must be between {MIN_PAGE_SIZE} and {MAX_PAGE_SIZE}, got {size}"
         )
-    return page_size
+    return size
 
 
 def check_sender_id(sender_id: object | None) -> str | None:
@@ -184,16 +185,15 @@ def check_sender_id(sender_id: object | None) -> str | None:
     >>> check_sender_id("ACoAACr-1eYBl") is not None
     True
     """
-    if sender_id is None:
+    text: str | None = as_str(sender_id, "sender_id", allow_none=True)
+    if text is None:
         return None
-    if not isinstance(sender_id, str):
-        raise ConfigurationError(f"sender_id must be a string, got {type(sender_id).__name__}")
-    if not sender_id.strip():
+    if not text.strip():
         raise ConfigurationError("sender_id must be a non-empty string")
-    if any(char in sender_id for char in _CONTROL_CHARS):
-        raise ConfigurationError(f"sender_id={sender_id!r} contains CR, LF or NUL")
+    if any(char in text for char in _CONTROL_CHARS):
+        raise ConfigurationError(f"sender_id={text!r} contains CR, LF or NUL")
     try:
-        sender_id.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ConfigurationError(f"sender_id={sender_id!r} is not valid unicode text") from None
-    return sender_id
+        raise ConfigurationError(f"sender_id={text!r} is not valid unicode text") from None
+    return text

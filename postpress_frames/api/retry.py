@@ -36,8 +36,10 @@ from typing import TypeVar
 
 import tenacity
 
+from postpress_frames._args import as_int
 from postpress_frames._exceptions import (
     APIError,
+    ArgumentTypeError,
     ConfigurationError,
     InvalidResponseError,
     PostpressError,
@@ -128,16 +130,17 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
-            raise ConfigurationError(
-                f"max_attempts must be an integer >= 1, got {self.max_attempts!r}"
-            )
-        for name in ("initial_backoff", "max_backoff", "retry_after_cap"):
+        as_int(self.max_attempts, "max_attempts", minimum=1)
+        for name in ("initial_backoff", "max_backoff", "retry_after_cap", "jitter"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not (math.isfinite(value) and value >= 0):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ArgumentTypeError(name, "a number", value)
+            if name == "jitter" and not 0 <= value <= 1:
+                raise ConfigurationError(f"jitter must be between 0 and 1, got {value!r}")
+            if not (math.isfinite(value) and value >= 0):
                 raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not isinstance(self.jitter, int | float) or not 0 <= self.jitter <= 1:
-            raise ConfigurationError(f"jitter must be between 0 and 1, got {self.jitter!r}")
+        if not callable(self.sleep):
+            raise ArgumentTypeError("sleep", "a callable taking seconds", self.sleep)
 
     def backoff(self, attempt: int, *, rand: float | None = None) -> float:
         """The wait after the ``attempt``-th failure (1-based) when no Retry-After applies.
@@ -223,6 +226,9 @@ class RateLimitGate:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        for name, value in (("clock", clock), ("sleep", sleep)):
+            if not callable(value):
+                raise ArgumentTypeError(name, "a callable", value)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()

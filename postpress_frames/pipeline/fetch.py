@@ -1,31 +1,37 @@
 """``fetch_chat``: every page of a chat, as typed tables, in one call.
 
->>> frames = fetch_chat("chat_01HXYZ", after="2026-01-01")  # doctest: +SKIP
->>> frames
-ChatFrames(messages=5000, attachments=812, reactions=1203, seen_by=9876)
+>>> from postpress_frames.api.client import Client
+>>> from postpress_frames.testing import FakePostpress, demo_chat
+>>> with FakePostpress({"chat_demo": demo_chat(200)}) as server:
+...     client = Client(api_key=server.api_key, base_url=server.base_url)
+...     frames = fetch_chat("chat_demo", client=client, page_size=50)
+>>> frames.messages.height
+200
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from postpress_frames.api.client import Client, Page
+from postpress_frames._args import as_bool, as_int, as_str
+from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames._progress import Progress
+from postpress_frames.api.client import Client
+from postpress_frames.api.page import Page
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
+
+__all__ = ["Moment", "check_client", "fetch_chat"]
 
 Moment = datetime | date | str | None
 
 
-def with_progress(pages: Iterable[Page], *, desc: str) -> Iterator[Page]:
-    """Yield ``pages`` while a progress bar (terminal or Jupyter) counts messages and pages."""
-    from tqdm.auto import tqdm  # imported here: keeps `import postpress_frames` fast
-
-    with tqdm(desc=desc, unit=" msg", dynamic_ncols=True, leave=True) as bar:
-        for page in pages:
-            bar.update(len(page.items))
-            bar.set_postfix(pages=page.number, refresh=False)
-            yield page
+def check_client(client: object) -> Client | None:
+    """``client`` when it is a :class:`Client` or None; an ArgumentTypeError otherwise."""
+    if client is not None and not isinstance(client, Client):
+        raise ArgumentTypeError("client", "a postpress_frames.Client (or None)", client)
+    return client
 
 
 def fetch_chat(
@@ -44,16 +50,21 @@ def fetch_chat(
     ``client`` defaults to ``Client()`` (key and base URL from the environment). Filters are
     the endpoint's: ``after``/``before`` (exclusive; aware datetimes, dates or ISO 8601
     strings) and ``sender_id``. ``progress=True`` shows a progress bar on stderr or in Jupyter.
+    Arguments are checked before any request.
     """
+    as_str(chat_id, "chat_id")
+    check_client(client)
+    as_int(page_size, "page_size")
+    as_bool(include_original, "include_original")
+    as_bool(progress, "progress")
     own_client = client is None
     active = client or Client()
     try:
         pages: Iterable[Page] = active.iter_pages(
             chat_id, after=after, before=before, sender_id=sender_id, page_size=page_size
         )
-        if progress:
-            pages = with_progress(pages, desc=chat_id)
-        return frames_from_pages(pages, include_original=include_original)
+        with Progress(chat_id, enabled=progress) as bar:
+            return frames_from_pages(bar.track(pages), include_original=include_original)
     finally:
         if own_client:
             active.close()

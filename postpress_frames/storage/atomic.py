@@ -14,6 +14,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from postpress_frames._args import as_path
+
+__all__ = [
+    "BACKUP_SUFFIX",
+    "TMP_PREFIX",
+    "commit_file",
+    "recover_dir",
+    "replace_dir_atomically",
+    "temp_path_for",
+    "write_atomic",
+]
+
 TMP_PREFIX = ".tmp-"
 BACKUP_SUFFIX = ".previous"
 
@@ -36,11 +48,14 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.name}")
 
 
-def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` then move ``tmp`` onto ``target`` atomically.
 
-    >>> write_atomic(Path("out.json"), lambda p: p.write_text("{}"))  # doctest: +SKIP
+    >>> write_atomic(Path("out.json"), lambda tmp: tmp.write_text("{}"))
+    >>> Path("out.json").read_text()
+    '{}'
     """
+    target = as_path(target, "target")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(target)
     try:
@@ -65,8 +80,13 @@ def replace_dir_atomically(target: Path) -> Iterator[Path]:
     The old folder is renamed aside, the new one renamed in, and only then is the old one
     deleted. Between the two renames a crash leaves ``<target>.previous``, which
     :func:`recover_dir` puts back, so the previous copy is never lost.
+
+    >>> with replace_dir_atomically(Path("folder")) as staging:
+    ...     _ = (staging / "a.txt").write_text("new")
+    >>> [p.name for p in Path("folder").iterdir()]
+    ['a.txt']
     """
-    target = Path(target)
+    target = as_path(target, "target")
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_dir(target)
     staging = temp_path_for(target)

@@ -7,9 +7,13 @@ the folder is built aside and swapped in, so a crash leaves the previous copy re
 Files are zstd-compressed; timestamps are UTC-adjusted Parquet timestamps in milliseconds;
 booleans are BOOLEAN; enum-like strings are dictionary-encoded; no column is of Null type.
 
->>> path = write_parquet(frames, "out/chat")           # doctest: +SKIP
->>> read_parquet("out/chat").messages.height           # doctest: +SKIP
-5000
+>>> from postpress_frames.tables.build import frames_from_pages
+>>> from postpress_frames.testing import demo_chat
+>>> frames = frames_from_pages([{"items": demo_chat(50), "cursor": None}])
+>>> write_parquet(frames, "out/chat").as_posix()
+'out/chat'
+>>> read_parquet("out/chat") == frames
+True
 """
 
 from __future__ import annotations
@@ -23,11 +27,23 @@ from typing import Any
 
 import polars as pl
 
-from postpress_frames._exceptions import SchemaFailure, SchemaValidationError
+from postpress_frames._args import as_path
+from postpress_frames._exceptions import ArgumentTypeError, SchemaFailure, SchemaValidationError
 from postpress_frames._version import __version__
 from postpress_frames.storage.atomic import recover_dir, replace_dir_atomically
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS, polars_schema
+
+__all__ = [
+    "MANIFEST",
+    "Manifest",
+    "read_manifest",
+    "read_parquet",
+    "read_table",
+    "rows_per_group",
+    "write_parquet",
+    "write_table",
+]
 
 MANIFEST = "manifest.json"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
@@ -123,11 +139,18 @@ def write_parquet(
     ``filters`` (e.g. ``{"after": "2026-01-01T00:00:00.000Z"}``) and ``fetched_at`` are
     recorded in ``manifest.json``.
 
-    >>> write_parquet(fetch_chat("chat_1"), "out/chat_1")  # doctest: +SKIP
-    PosixPath('out/chat_1')
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> write_parquet(ChatFrames.empty(), "out/empty").as_posix()
+    'out/empty'
     """
+    if not isinstance(frames, ChatFrames):
+        raise ArgumentTypeError("frames", "ChatFrames", frames)
+    target = as_path(path, "path")
+    if filters is not None and not isinstance(filters, Mapping):
+        raise ArgumentTypeError("filters", "a mapping of filter names to values (or None)", filters)
+    if fetched_at is not None and not isinstance(fetched_at, datetime):
+        raise ArgumentTypeError("fetched_at", "a datetime (or None)", fetched_at)
     frames.validate()
-    target = Path(path)
     manifest = Manifest(
         chat_ids=sorted(frames.messages.get_column("chat_id").unique().to_list()),
         row_counts={name: frame.height for name, frame in frames.items()},
@@ -143,7 +166,7 @@ def write_parquet(
 
 def read_manifest(path: str | Path) -> Manifest:
     """Read the manifest of a folder written by :func:`write_parquet`."""
-    folder = Path(path)
+    folder = as_path(path, "path")
     recover_dir(folder)
     file = folder / MANIFEST
     if not file.is_file():
@@ -175,9 +198,12 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
 def read_parquet(path: str | Path) -> ChatFrames:
     """Read a folder written by :func:`write_parquet` back into validated :class:`ChatFrames`.
 
-    >>> frames = read_parquet("out/chat_1")  # doctest: +SKIP
+    >>> from postpress_frames.tables.chat_frames import ChatFrames
+    >>> _ = write_parquet(ChatFrames.empty(), "out/empty")
+    >>> read_parquet("out/empty")
+    ChatFrames(messages=0, attachments=0, reactions=0, seen_by=0)
     """
-    folder = Path(path)
+    folder = as_path(path, "path")
     manifest = read_manifest(folder)
     tables = {name: read_table(folder / f"{name}.parquet", name) for name in TABLE_MODELS}
     frames = ChatFrames(**tables)

@@ -15,11 +15,13 @@ ChatFrames(messages=0, attachments=0, reactions=0, seen_by=0)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields, replace
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 import polars as pl
 
+from postpress_frames._args import as_bool
+from postpress_frames._exceptions import ArgumentTypeError
 from postpress_frames.tables.schemas import TABLE_MODELS, polars_schema, validate_frames
 
 __all__ = ["TABLE_NAMES", "ChatFrames"]
@@ -39,15 +41,17 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
     attachments: pl.DataFrame
     reactions: pl.DataFrame
     seen_by: pl.DataFrame
+    #: The undocumented values ``frames_from_pages`` counted and warned about (None: not
+    #: counted); ``validate`` does not count them again. ``replace`` resets it.
+    _unknown_values: Mapping[tuple[str, str, Any], int] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in TABLE_NAMES:
+            value = getattr(self, name)
             if not isinstance(value, pl.DataFrame):
-                raise TypeError(
-                    f"ChatFrames.{field.name} must be a polars DataFrame, "
-                    f"got {type(value).__name__}"
-                )
+                raise ArgumentTypeError(f"ChatFrames.{name}", "a polars DataFrame", value)
 
     @classmethod
     def empty(cls, *, include_original: bool = True) -> ChatFrames:
@@ -55,9 +59,14 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
         tables = {
             name: pl.DataFrame(schema=polars_schema(TABLE_MODELS[name])) for name in TABLE_NAMES
         }
-        if not include_original:
+        if not as_bool(include_original, "include_original"):
             tables["messages"] = tables["messages"].drop("original")
-        return cls(**tables)
+        return cls(**tables)._counted({})
+
+    def _counted(self, unknown: Mapping[tuple[str, str, Any], int]) -> ChatFrames:
+        """``self``, marked as counted for undocumented values (``frames_from_pages``)."""
+        object.__setattr__(self, "_unknown_values", dict(unknown))  # a dict: picklable
+        return self
 
     def validate(self) -> ChatFrames:
         """Check every table and the cross-table keys; return ``self`` or raise.
@@ -70,7 +79,12 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
 
     def replace(self, **tables: pl.DataFrame) -> ChatFrames:
         """A copy with some tables replaced: ``frames.replace(messages=filtered)``."""
-        return replace(self, **tables)
+        for name in tables:
+            if name not in TABLE_NAMES:
+                raise ArgumentTypeError(
+                    "each keyword of replace()", f"a table name ({', '.join(TABLE_NAMES)})", name
+                )
+        return type(self)(**{name: tables.get(name, self[name]) for name in TABLE_NAMES})
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         if name not in TABLE_NAMES:

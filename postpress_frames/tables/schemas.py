@@ -5,12 +5,14 @@ table's column set (strict), exact dtypes (timestamps are ``Datetime("ms", "UTC"
 nullability (nullable exactly where the spec page says *nullable* or *optional*).
 :func:`polars_schema` turns a model into the ``pl.Schema`` the frame builder casts to, and
 :func:`validate_frames` checks the four tables plus the cross-table keys at once.
+:func:`key_column` names each table's message key.
 
 Growth of the API: enum-like columns (``message_type``, ``attendee_type``, attachment
 ``type``, ``event_type``, ``attendee_distance``) keep their open dtype (String / Int64).
-A value outside the documented set is kept, and reported in one :class:`UnknownValueWarning`
-with its count; the models declare these value-set checks with ``raise_warning=True`` so
-they never fail validation.
+A value outside :data:`DOCUMENTED_VALUES` is kept, never a failure, and named with its count
+in one :class:`UnknownValueWarning`, counted once (:func:`unknown_values`): by
+``frames_from_pages`` for the frames it builds (``validate`` does not warn again about
+them), by :func:`validate_frames` for any other tables (read back, or ``replace``-d).
 
 >>> list(polars_schema(ReactionSchema))
 ['message_id', 'position', 'value', 'sender_id', 'is_sender']
@@ -19,15 +21,33 @@ they never fail validation.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Final, Optional
+from typing import Annotated, Final, Optional, overload
 
-import pandera.polars as pa
 import polars as pl
 
-from postpress_frames._exceptions import SchemaFailure, SchemaValidationError
+from postpress_frames._args import as_int
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    ConfigurationError,
+    SchemaFailure,
+    SchemaValidationError,
+    body_excerpt,
+)
+from postpress_frames._pandera import pa
+from postpress_frames.tables.values import (
+    ATTACHMENT_TYPES,
+    ATTENDEE_DISTANCES,
+    ATTENDEE_TYPES,
+    DOCUMENTED_VALUES,
+    EVENT_TYPES,
+    MESSAGE_TYPES,
+    UnknownValueWarning,
+    tables_argument,
+    unknown_values,
+    warn_unknown_values,
+)
 
 __all__ = [
     "ATTACHMENT_TYPES",
@@ -44,45 +64,16 @@ __all__ = [
     "SeenBySchema",
     "UnknownFieldWarning",
     "UnknownValueWarning",
+    "key_column",
     "polars_schema",
     "unknown_values",
     "validate_frames",
     "warn_unknown_values",
+    "without_chat_id",
 ]
 
 #: Bumped on any change of a table's columns or dtypes (major: removed/retyped column).
 SCHEMA_VERSION: Final = "1.0.0"
-
-# The documented value sets of the spec page.
-MESSAGE_TYPES: Final = (
-    "MESSAGE",
-    "INVITATION",
-    "INMAIL",
-    "INMAIL_DECLINE",
-    "INMAIL_REPLY",
-    "INMAIL_ACCEPT",
-)
-ATTENDEE_TYPES: Final = ("MEMBER", "ORGANIZATION", "OTHER")
-ATTACHMENT_TYPES: Final = ("img", "video", "audio", "file", "linkedin_post", "video_meeting")
-EVENT_TYPES: Final = tuple(range(14))
-ATTENDEE_DISTANCES: Final = (1, 2, 3, 4, -1)
-
-#: (table, column) -> documented values; anything else is kept and warned about.
-DOCUMENTED_VALUES: Final[Mapping[tuple[str, str], tuple[str, ...] | tuple[int, ...]]] = (
-    MappingProxyType(
-        {
-            ("messages", "event_type"): EVENT_TYPES,
-            ("messages", "message_type"): MESSAGE_TYPES,
-            ("messages", "attendee_type"): ATTENDEE_TYPES,
-            ("messages", "attendee_distance"): ATTENDEE_DISTANCES,
-            ("attachments", "type"): ATTACHMENT_TYPES,
-        }
-    )
-)
-
-
-class UnknownValueWarning(UserWarning):
-    """A value outside a documented set (e.g. a new attachment type) was kept as it is."""
 
 
 class UnknownFieldWarning(UserWarning):
@@ -93,17 +84,6 @@ UtcDatetime = Annotated[pl.Datetime, "ms", "UTC"]
 StringList = Annotated[pl.List, pl.String]
 
 _NON_EMPTY: Final = {"min_value": 1}
-
-
-def _documented(table: str, column: str) -> Any:
-    """A warn-only check that ``column`` holds documented values (nulls pass)."""
-    allowed = list(DOCUMENTED_VALUES[(table, column)])
-
-    def check(cls: Any, data: pa.PolarsData) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select(col.is_null() | col.is_in(allowed))
-
-    return pa.check(column, name="documented_values", raise_warning=True)(check)
 
 
 def _all_or_none_present(required: list[str], optional: list[str]) -> pl.Expr:
@@ -159,11 +139,6 @@ class MessageSchema(pa.DataFrameModel):
     quoted_provider_id: str = pa.Field(nullable=True)
     quoted_sender_id: str = pa.Field(nullable=True)
     quoted_text: str = pa.Field(nullable=True)
-
-    event_type_documented = _documented("messages", "event_type")
-    message_type_documented = _documented("messages", "message_type")
-    attendee_type_documented = _documented("messages", "attendee_type")
-    attendee_distance_documented = _documented("messages", "attendee_distance")
 
     @pa.dataframe_check(name="reply_to_complete")
     @classmethod
@@ -232,8 +207,6 @@ class AttachmentSchema(pa.DataFrameModel):
     expires_at: UtcDatetime = pa.Field(nullable=True)
     time_range: pl.Float64 = pa.Field(nullable=True, ge=0)
 
-    type_documented = _documented("attachments", "type")
-
     @pa.dataframe_check(name="variant_fields_present")
     @classmethod
     def variant_fields_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -296,60 +269,51 @@ TABLE_MODELS: Final[Mapping[str, type[pa.DataFrameModel]]] = MappingProxyType(
 )
 
 
-@functools.cache
 def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     """The polars schema (column -> dtype, in order) of a pandera model.
 
     >>> polars_schema(SeenBySchema)["seen_at"]
     Datetime(time_unit='ms', time_zone='UTC')
     """
+    if not (isinstance(model, type) and issubclass(model, pa.DataFrameModel)):
+        raise ArgumentTypeError("model", "a pandera model (e.g. MessageSchema)", model)
+    return _polars_schema(model)
+
+
+@functools.cache
+def _polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     columns = model.to_schema().columns
     return pl.Schema({name: column.dtype.type for name, column in columns.items()})
 
 
-def unknown_values(tables: Mapping[str, pl.DataFrame]) -> dict[tuple[str, str, Any], int]:
-    """Count the values outside :data:`DOCUMENTED_VALUES`: ``(table, column, value) -> rows``.
+def key_column(table: str) -> str:
+    """The column naming each row's message: ``id`` in ``messages``, else ``message_id``.
 
-    >>> unknown_values({"attachments": pl.DataFrame({"type": ["img", "poll", "poll"]})})
-    {('attachments', 'type', 'poll'): 2}
+    >>> key_column("messages"), key_column("seen_by")
+    ('id', 'message_id')
     """
-    found: dict[tuple[str, str, Any], int] = {}
-    for (table, column), allowed in DOCUMENTED_VALUES.items():
-        frame = tables.get(table)
-        if frame is None or column not in frame.columns:
-            continue
-        counts = (
-            frame.lazy()
-            .select(pl.col(column))
-            .filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed)))
-            .group_by(column)
-            .len()
-            .sort(column)
-            .collect()
-        )
-        for value, count in counts.iter_rows():
-            found[(table, column, value)] = count
-    return found
-
-
-def warn_unknown_values(tables: Mapping[str, pl.DataFrame], *, stacklevel: int = 2) -> None:
-    """Emit one :class:`UnknownValueWarning` naming every undocumented value and its count."""
-    found = unknown_values(tables)
-    if not found:
-        return
-    listed = ", ".join(
-        f"{table}.{column}={value!r} ({count} row{'s' if count != 1 else ''})"
-        for (table, column, value), count in found.items()
-    )
-    warnings.warn(
-        f"values outside the documented sets were kept: {listed}",
-        UnknownValueWarning,
-        stacklevel=stacklevel + 1,
-    )
-
-
-def _key_column(table: str) -> str:
+    if not isinstance(table, str):
+        raise ArgumentTypeError("table", "a table name (str)", table)
+    if table not in TABLE_MODELS:
+        raise ConfigurationError(f"no table {table!r}; the tables are {', '.join(TABLE_MODELS)}")
     return "id" if table == "messages" else "message_id"
+
+
+@overload
+def without_chat_id(frame: pl.DataFrame) -> pl.DataFrame: ...
+@overload
+def without_chat_id(frame: pl.LazyFrame) -> pl.LazyFrame: ...
+@overload
+def without_chat_id(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame: ...
+def without_chat_id(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """``frame`` without its ``chat_id`` column, if it has one (DataFrame or LazyFrame).
+
+    >>> without_chat_id(pl.DataFrame({"chat_id": ["c"], "id": ["m1"]})).columns
+    ['id']
+    """
+    if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        raise ArgumentTypeError("frame", "a polars DataFrame or LazyFrame", frame)
+    return frame.drop("chat_id", strict=False)
 
 
 def _failures_from_pandera(
@@ -357,7 +321,7 @@ def _failures_from_pandera(
 ) -> list[SchemaFailure]:
     unique = getattr(TABLE_MODELS[table].Config, "unique", None) or []
     cases: pl.DataFrame = errors.failure_cases
-    key = _key_column(table)
+    key = key_column(table)
     keys = frame.get_column(key) if key in frame.columns else None
     failures: list[SchemaFailure] = []
     groups = cases.group_by(["schema_context", "column", "check"], maintain_order=True)
@@ -380,13 +344,13 @@ def _failures_from_pandera(
 
 def _orphans(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
     messages = tables.get("messages")
-    if messages is None or "id" not in messages.columns:
-        return []
+    if messages is None or messages.schema.get("id") != pl.String():
+        return []  # no usable ids: the messages table's own failures say why
     known = messages.select(pl.col("id").alias("message_id"))
     failures = []
     for table in ("attachments", "reactions", "seen_by"):
         frame = tables.get(table)
-        if frame is None or "message_id" not in frame.columns:
+        if frame is None or frame.schema.get("message_id") != pl.String():
             continue
         orphans = (
             frame.select("message_id")
@@ -401,6 +365,11 @@ def _orphans(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
     return failures
 
 
+def _unreadable(table: str, exc: Exception) -> SchemaFailure:
+    """A table polars could not evaluate (a LazyFrame's plan, a check): one failure."""
+    return SchemaFailure(table, None, f"readable ({body_excerpt(str(exc), 160)})")
+
+
 def validate_frames(
     frames: Mapping[str, pl.DataFrame | pl.LazyFrame], *, stacklevel: int = 1
 ) -> None:
@@ -408,37 +377,41 @@ def validate_frames(
 
     Each table is checked against its model with ``lazy=True`` (all checks run), and every
     child ``message_id`` must exist in ``messages``. Undocumented enum values do not fail:
-    they give one :class:`UnknownValueWarning`. LazyFrames are collected first, since
-    pandera checks only the schema of a LazyFrame. ``stacklevel`` is for wrappers, so
-    the warning points at their caller.
+    they give one :class:`UnknownValueWarning` (not again for frames ``frames_from_pages``
+    built and warned about). LazyFrames are collected first, since pandera checks only the
+    schema of a LazyFrame. ``stacklevel`` is for wrappers, so the warning points at their
+    caller.
 
     Raises :class:`~postpress_frames._exceptions.SchemaValidationError` whose ``failures``
     name table, column, check and offending message ids.
 
-    >>> validate_frames(ChatFrames.empty())  # doctest: +SKIP
+    >>> validate_frames({name: pl.DataFrame(schema=polars_schema(model))
+    ...                  for name, model in TABLE_MODELS.items()})
     """
-    tables = {
-        name: frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-        for name, frame in frames.items()
-    }
+    stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
     failures: list[SchemaFailure] = []
-    missing = [name for name in TABLE_MODELS if name not in tables]
+    tables: dict[str, pl.DataFrame] = {}
+    for name, frame in tables_argument(frames, "frames").items():
+        try:
+            tables[name] = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        except pl.exceptions.PolarsError as exc:
+            failures.append(_unreadable(name, exc))
+    missing = [name for name in TABLE_MODELS if name not in frames]
     if missing:
         failures.append(SchemaFailure(", ".join(missing), None, "table_present"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for name, model in TABLE_MODELS.items():
-            if name not in tables:
-                continue
-            try:
-                model.validate(tables[name], lazy=True)
-            except pa.errors.SchemaErrors as errors:
-                failures.extend(_failures_from_pandera(name, tables[name], errors))
-    for record in caught:  # re-emit all but the value-set warnings we summarise below
-        if not issubclass(record.category, pa.errors.SchemaWarning):
-            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    for name, model in TABLE_MODELS.items():
+        if name not in tables:
+            continue
+        try:
+            model.validate(tables[name], lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            failures.extend(_failures_from_pandera(name, tables[name], errors))
+        except pl.exceptions.PolarsError as exc:
+            failures.append(_unreadable(name, exc))
     failures.extend(_orphans(tables))
-    warn_unknown_values(tables, stacklevel=stacklevel + 1)
+    # ChatFrames built by frames_from_pages carry the counts it warned about.
+    if getattr(frames, "_unknown_values", None) is None:
+        warn_unknown_values(tables, stacklevel=stacklevel + 1)
     if failures:
         names = list(dict.fromkeys(f.table for f in failures))
         raise SchemaValidationError(", ".join(names), failures)

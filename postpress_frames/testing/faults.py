@@ -3,6 +3,8 @@
 A :class:`Fault` answers one request in place of (or on top of) the normal response; queue
 them with ``FakePostpress.fail_next`` or pin them to a page with ``FakePostpress.fail_page``.
 :data:`ERROR_TYPES` lists every error type of the spec page, so tests can walk them all.
+A bad argument is a :class:`~postpress_frames.ConfigurationError` (a ``ValueError``), or an
+:class:`~postpress_frames.ArgumentTypeError` when its type is wrong.
 
 >>> Fault.error(503, "errors/service_unavailable", retry_after=2).headers
 (('Retry-After', '2'),)
@@ -17,7 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, get_args
+
+from postpress_frames._args import as_str
+from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 
 __all__ = ["ERROR_TYPES", "ErrorType", "Fault", "FaultKind", "reason_phrase"]
 
@@ -135,15 +140,29 @@ def _retry_after(value: str | float | None) -> tuple[tuple[str, str], ...]:
         return ()
     if isinstance(value, str):
         return (("Retry-After", value),)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"retry_after must be seconds or an HTTP date string, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ArgumentTypeError("retry_after", "seconds or an HTTP date string", value)
+    if not math.isfinite(value):
+        raise ConfigurationError(f"retry_after must be a finite number of seconds, got {value!r}")
     return (("Retry-After", str(int(value)) if float(value).is_integer() else str(value)),)
 
 
-def _check_status(status: int) -> int:
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"status must be an HTTP status code 100..599, got {status!r}")
+def _check_status(status: object) -> int:
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise ArgumentTypeError("status", "an HTTP status code (an integer)", status)
+    if not 100 <= status <= 599:
+        raise ConfigurationError(f"status must be an HTTP status code 100..599, got {status!r}")
     return status
+
+
+def _headers(headers: object) -> tuple[tuple[str, str], ...]:
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise ArgumentTypeError("headers", "a mapping of header names to str values", headers)
+    return tuple(headers.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +189,33 @@ class Fault:
     headers: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str):
+            raise ArgumentTypeError("kind", f"one of {get_args(FaultKind)}", self.kind)
+        if self.kind not in get_args(FaultKind):
+            raise ConfigurationError(
+                f"kind must be one of {get_args(FaultKind)}, got {self.kind!r}"
+            )
+        if isinstance(self.status, bool) or not isinstance(self.status, int):
+            raise ArgumentTypeError("status", "an HTTP status code (int)", self.status)
+        for name in ("error_type", "title", "detail"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ArgumentTypeError(name, "a string or None", value)
+        if not isinstance(self.body, bytes):
+            raise ArgumentTypeError("body", "bytes", self.body)
+        if not isinstance(self.content_type, str):
+            raise ArgumentTypeError("content_type", "a string", self.content_type)
+        if not isinstance(self.headers, tuple) or not all(
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+            for pair in self.headers
+        ):
+            raise ArgumentTypeError(
+                "headers", "a tuple of (name, value) string pairs", self.headers
+            )
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int | float):
+            raise ArgumentTypeError("seconds", "a number of seconds", self.seconds)
+
     @classmethod
     def error(
         cls,
@@ -187,8 +233,9 @@ class Fault:
         >>> Fault.error(401, "errors/expired_credentials").detail
         'Credentials have expired. Reconnect the account.'
         """
-        if not isinstance(type, str) or not type:
-            raise ValueError(f"type must be a non-empty error type string, got {type!r}")
+        as_str(type, "type")
+        as_str(title, "title", allow_none=True)
+        as_str(detail, "detail", allow_none=True)
         known = ERROR_TYPES.get(type)
         return cls(
             "error",
@@ -214,13 +261,14 @@ class Fault:
         'text/html'
         """
         if not isinstance(body, bytes):
-            raise ValueError(f"body must be bytes, got {type(body).__name__}")
+            raise ArgumentTypeError("body", "bytes", body)
+        as_str(content_type, "content_type")
         return cls(
             "raw",
             status=_check_status(status),
             body=body,
             content_type=content_type,
-            headers=tuple((headers or {}).items()),
+            headers=_headers(headers),
         )
 
     @classmethod
@@ -247,8 +295,10 @@ class Fault:
     @classmethod
     def delay(cls, seconds: float) -> Fault:
         """Wait ``seconds``, then answer normally (for client read timeouts)."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
-            raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ArgumentTypeError("seconds", "a number", seconds)
+        if not 0 <= seconds < math.inf:
+            raise ConfigurationError(f"seconds must be a finite number >= 0, got {seconds!r}")
         return cls("delay", seconds=float(seconds))
 
     @classmethod
@@ -268,6 +318,7 @@ class Fault:
         >>> Fault.redirect("http://elsewhere.example/api").headers
         (('Location', 'http://elsewhere.example/api'),)
         """
+        as_str(location, "location")
         if not 300 <= _check_status(status) <= 399:
-            raise ValueError(f"a redirect status must be 3xx, got {status}")
+            raise ConfigurationError(f"a redirect status must be 3xx, got {status}")
         return cls("redirect", status=status, headers=(("Location", location),))

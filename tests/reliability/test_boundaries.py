@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postpress_frames._exceptions import BadRequestError, ConfigurationError
-from postpress_frames.pipeline.sync import staging_dir, sync_chat
-from postpress_frames.storage.dataset import chat_ids, partition_dir, read_chat
+from postpress_frames.pipeline.sync import sync_chat
+from postpress_frames.storage.dataset import chat_ids, read_chat
+from postpress_frames.storage.layout import partition_dir, staging_dir
 from postpress_frames.tables.schemas import TABLE_MODELS
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for, ids_of

@@ -18,9 +18,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-import postpress_frames.pipeline.sync as sync
 import postpress_frames.storage.atomic as atomic
-import postpress_frames.storage.dataset as dataset
+import postpress_frames.storage.commit as commit
+import postpress_frames.storage.merge as merge
 import postpress_frames.storage.parquet as parquet
 from postpress_frames.pipeline.sync import sync_chat
 from postpress_frames.storage.dataset import read_chat, write_dataset
@@ -63,7 +63,8 @@ def lake(server: FakePostpress, tmp_path: Path) -> Path:
     return root
 
 
-# batch files are written first (4 per batch), then the four merged files
+# batch files are written first (4 per batch, by storage.merge), then the four merged files
+# (by storage.commit): one writer counts the calls of both
 @pytest.mark.parametrize(
     "fail_at",
     [1, pytest.param(6, marks=pytest.mark.slow), pytest.param(13, marks=pytest.mark.slow), 16],
@@ -72,9 +73,10 @@ def test_disk_full_during_sync_raises_enospc_and_keeps_the_dataset(
     server: FakePostpress, lake: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
     before = snapshot(lake)
-    monkeypatch.setattr(
-        sync, "write_table", failing_writer(sync.write_table, fail_at, errno.ENOSPC)
-    )
+    assert merge.write_table is commit.write_table
+    writer = failing_writer(merge.write_table, fail_at, errno.ENOSPC)
+    monkeypatch.setattr(merge, "write_table", writer)
+    monkeypatch.setattr(commit, "write_table", writer)
     with client_for(server) as client:
         with pytest.raises(OSError, match="No space left on device") as caught:
             sync_chat(CHAT, lake, client=client, page_size=100, batch_pages=2)
@@ -137,9 +139,7 @@ def test_disk_full_in_write_dataset_keeps_the_previous_chat(
     old = demo_frames(40, seed=1, chat_id=CHAT)
     write_dataset(old, tmp_path)
     before = snapshot(tmp_path)
-    monkeypatch.setattr(
-        dataset, "write_table", failing_writer(dataset.write_table, 3, errno.ENOSPC)
-    )
+    monkeypatch.setattr(commit, "write_table", failing_writer(commit.write_table, 3, errno.ENOSPC))
     with pytest.raises(OSError, match="No space left on device"):
         write_dataset(demo_frames(80, seed=2, chat_id=CHAT), tmp_path)
     assert snapshot(tmp_path) == before

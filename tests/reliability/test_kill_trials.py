@@ -1,15 +1,21 @@
-"""SIGKILL at seeded random points of a sync in a subprocess: the dataset stays readable and
+"""SIGKILL of a sync in a subprocess, at seeded points: the dataset stays readable and
 valid, and one rerun makes it equal to the server's full list.
 
-Twenty trials, four of each kind of kill point, half over an existing dataset:
+Each trial is one kind of kill point, over a fresh or an existing dataset:
 
-* ``requests``: the parent kills the sync after a random number of page requests;
+* ``requests``: the parent kills the sync after a random number of page requests (a random
+  few milliseconds later), while the next page is held back by the server so the sync is
+  certainly still fetching;
 * ``stage-write``: the sync dies halfway through writing a random staged batch file;
-* ``merge-write``: it dies halfway through writing one of the four merged files;
-* ``commit-before`` / ``commit-after``: it dies just before or just after one of the four
-  renames that put the merged files in place (the commit).
+* ``merge-write``: it dies halfway through writing one of the merged (hidden) files;
+* ``commit-before`` / ``commit-after``: it dies just before or just after one of the renames
+  that put the journal and the merged files in place (the commit).
 
-(``tests/test_sync_crash.py`` kills at random moments; these trials aim at each phase.)
+Every trial checks that the child really was killed mid-work: it printed its ready line,
+the server saw its page requests, it says where it died (for the kill points it aims at
+itself), and its return code is ``-SIGKILL``. A child that finishes, fails or crashes at
+import fails the trial. Two quick trials run in the default suite; the twenty seeded ones,
+four of each kind, half over an existing dataset, are marked ``slow``.
 """
 
 from __future__ import annotations
@@ -20,79 +26,105 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from postpress_frames.pipeline.sync import sync_chat
 from postpress_frames.storage.dataset import read_chat
-from postpress_frames.testing import FakePostpress, demo_chat
+from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for, ids_of, leftovers
 
 CHAT = "chat_killed"
 PAGE_SIZE = 50
 MODES = ("requests", "stage-write", "merge-write", "commit-before", "commit-after")
 TRIALS = 20
+READY = "kill-trial: ready"
+DYING = "kill-trial: dying at"
+FINISHED = "kill-trial: finished"
 
+# The child: installs the kill points on the storage functions wherever the package binds
+# them (so a module that moves them keeps them hooked), says it is ready, then syncs.
 SCRIPT = r"""
 import os, signal, sys
 from pathlib import Path
-import postpress_frames.storage.dataset as dataset
+
 import postpress_frames.pipeline.sync as sync
+import postpress_frames.storage.atomic as atomic
+import postpress_frames.storage.parquet as parquet
 
 chat, root, mode, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 calls = {"stage": 0, "merge": 0, "commit": 0}
-merging = []
 
-def die():
-    sys.stdout.flush()
+def die(where):
+    print(f"kill-trial: dying at {where}", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
-real_write, real_hidden, real_commit = sync.write_table, sync._write_hidden, dataset.commit_file
+real_write, real_commit = parquet.write_table, atomic.commit_file
 
-def write_table(frame, target):
-    phase = "merge" if merging else "stage"
+def write_table(frame, target, *args, **kwargs):
+    phase = "stage" if ".staging" in Path(target).parts else "merge"
     calls[phase] += 1
-    real_write(frame, target)
+    result = real_write(frame, target, *args, **kwargs)
     if mode == f"{phase}-write" and calls[phase] == n:
         data = Path(target).read_bytes()
         Path(target).write_bytes(data[: len(data) // 2])  # half written, then killed
-        die()
+        die(f"{phase}-write {n}: {Path(target).name}")
+    return result
 
-def write_hidden(*args):
-    merging.append(True)
-    return real_hidden(*args)
-
-def commit_file(tmp, target):
+def commit_file(tmp, target, *args, **kwargs):
     calls["commit"] += 1
     if mode == "commit-before" and calls["commit"] == n:
-        die()
-    real_commit(tmp, target)
+        die(f"commit-before {n}: {Path(target).name}")
+    result = real_commit(tmp, target, *args, **kwargs)
     if mode == "commit-after" and calls["commit"] == n:
-        die()
+        die(f"commit-after {n}: {Path(target).name}")
+    return result
 
-sync.write_table, sync._write_hidden = write_table, write_hidden
-dataset.commit_file = commit_file
+hooked = {"write_table": 0, "commit_file": 0}
+for name, module in list(sys.modules.items()):
+    if module is None or not name.startswith("postpress_frames"):
+        continue
+    for attr, real, fake in (
+        ("write_table", real_write, write_table),
+        ("commit_file", real_commit, commit_file),
+    ):
+        if getattr(module, attr, None) is real:
+            setattr(module, attr, fake)
+            hooked[attr] += 1
+if not all(hooked.values()):
+    sys.exit(f"kill-trial: nothing to hook: {hooked}")
+
+print("kill-trial: ready", flush=True)
 sync.sync_chat(chat, root, page_size=50, batch_pages=2)
+print(f"kill-trial: finished {calls}", flush=True)
 """
 
 
-def kill_point(seed: int) -> tuple[str, int, bool]:
+@dataclass(frozen=True)
+class KillPoint:
+    mode: str
+    n: int
+    incremental: bool
+    seed: int
+
+
+def kill_point(seed: int) -> KillPoint:
     rng = random.Random(seed)
     mode = MODES[seed % len(MODES)]
     incremental = bool(seed // len(MODES) % 2)
-    # An initial sync makes 25 requests, an incremental one about 20.
-    high = {"requests": 18, "stage-write": 12, "merge-write": 4}.get(mode, 4)
-    return mode, rng.randint(1, high), incremental
+    # An initial sync makes 25 requests and stages 11 batches of four tables; an incremental
+    # one about 20 requests. A commit is the journal's rename, then the four tables'.
+    high = {"requests": 18, "stage-write": 12, "merge-write": 4}.get(mode, 5)
+    return KillPoint(mode, rng.randint(1, high), incremental, seed)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", range(TRIALS))
-def test_sigkill_then_rerun(tmp_path: Path, seed: int) -> None:
-    mode, n, incremental = kill_point(seed)
-    root = tmp_path / "lake"
+def run_trial(point: KillPoint, root: Path) -> None:
+    mode, n, seed = point.mode, point.n, point.seed
+    rng = random.Random(seed)
     with FakePostpress({CHAT: demo_chat(1200, chat_id=CHAT, seed=seed)}, seed=seed) as server:
-        if incremental:
+        if point.incremental:
             with client_for(server) as client:
                 sync_chat(CHAT, root, client=client)
             newest = server.messages(CHAT)[0]
@@ -104,17 +136,41 @@ def test_sigkill_then_rerun(tmp_path: Path, seed: int) -> None:
             "POSTPRESS_BASE_URL": server.base_url,
         }
         server.requests.clear()
+        if mode == "requests":  # page n + 1 is held back: the kill finds the sync fetching
+            server.fail_page(n + 1, Fault.delay(120))
         proc = subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, CHAT, str(root), mode, str(n)], env=env
+            [sys.executable, "-c", SCRIPT, CHAT, str(root), mode, str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        if mode == "requests":
-            deadline = time.monotonic() + 120
-            while len(server.requests) < n and proc.poll() is None:
-                assert time.monotonic() < deadline, "the sync never reached its kill point"
-                time.sleep(0.002)
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=120)
-        assert proc.returncode == -signal.SIGKILL, f"{mode} {n}: the sync was not killed"
+        try:
+            if mode == "requests":
+                deadline = time.monotonic() + 120
+                while len(server.requests) < n and proc.poll() is None:
+                    assert time.monotonic() < deadline, "the sync never reached its kill point"
+                    time.sleep(0.002)
+                time.sleep(rng.uniform(0, 0.05))
+                proc.send_signal(signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+        server.clear_faults()
+        seen = len(server.requests)
+
+        what = f"{mode} {n} (seed {seed})"
+        assert READY in out, f"{what}: the child never started its sync:\n{out}\n{err[-3000:]}"
+        assert FINISHED not in out, f"{what}: the sync finished before its kill point:\n{out}"
+        assert proc.returncode == -signal.SIGKILL, (
+            f"{what}: the child exited with {proc.returncode} instead of being killed:\n"
+            f"{out}\n{err[-3000:]}"
+        )
+        assert seen >= (n if mode == "requests" else 1), f"{what}: only {seen} requests"
+        if mode != "requests":
+            assert f"{DYING} {mode} {n}" in out, f"{what}: killed elsewhere:\n{out}"
 
         stored = read_chat(root, CHAT).validate()  # readable and valid, whatever the moment
         assert stored.messages["id"].n_unique() == stored.messages.height
@@ -126,7 +182,21 @@ def test_sigkill_then_rerun(tmp_path: Path, seed: int) -> None:
         want = ids_of(server.messages(CHAT))
         assert sorted(final.messages["id"].to_list()) == want
         assert final.messages.height == len(want)
-        if incremental:
+        if point.incremental:
             edited = final.messages.filter(final.messages["id"] == newest["id"])
             assert edited["text"].item() == "edited after the first sync"
         assert leftovers(root) == []
+
+
+QUICK = [KillPoint("requests", 7, True, 101), KillPoint("commit-after", 3, False, 102)]
+
+
+@pytest.mark.parametrize("point", QUICK, ids=lambda p: f"{p.mode}-{p.n}")
+def test_sigkill_then_rerun_quick(tmp_path: Path, point: KillPoint) -> None:
+    run_trial(point, tmp_path / "lake")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(TRIALS))
+def test_sigkill_then_rerun(tmp_path: Path, seed: int) -> None:
+    run_trial(kill_point(seed), tmp_path / "lake")

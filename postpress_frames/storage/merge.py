@@ -1,0 +1,302 @@
+"""Merge fetched batches of a chat with its stored rows, streaming, in the dataset's order.
+
+The dataset keeps messages sorted by (timestamp, id) and each child table in the order of
+its messages (within a message, the builder's order). A batch's frames are already in that
+order (``frames_from_pages`` sorts them), and batches arrive newest first, so the fetched
+rows are a few sorted runs whose key ranges overlap rarely (messages sharing a millisecond
+across a batch boundary, or the stored rows of the overlap window). The merge sorts only
+the runs that overlap, in memory, one group at a time, and streams everything else through
+polars' streaming engine straight to the new files: memory stays that of one batch whatever
+the size of the chat, where a global sort would hold the whole chat.
+
+Stored rows of messages fetched again are dropped: the version fetched now wins, with its
+attachments, reactions and read receipts.
+
+A sync adds its batches to a :class:`ChatUpdate`, which stages them and commits the merge:
+
+>>> from postpress_frames.tables.build import frames_from_pages
+>>> from postpress_frames.testing import demo_chat
+>>> frames = frames_from_pages([{"items": demo_chat(50), "cursor": None}])
+>>> with ChatUpdate("lake", "chat_demo") as update:
+...     update.add(frames, last=True)
+...     update.commit()
+(50, 0)
+>>> with ChatUpdate("lake", "chat_demo") as update:  # the same messages again: no change
+...     update.add(frames, last=True)
+...     update.commit()
+(0, 0)
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import polars as pl
+
+from postpress_frames._args import as_path
+from postpress_frames.storage.commit import recover_chat, remove_leftovers, write_chat
+from postpress_frames.storage.dataset import scan_stored
+from postpress_frames.storage.layout import part_file, staging_dir
+from postpress_frames.storage.parquet import write_table
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import TABLE_MODELS, key_column, without_chat_id
+
+__all__ = ["CHILD_ORDER", "ChatUpdate", "Key", "Table"]
+
+# Within a message, child rows keep the builder's order (quoted copies after the message's own).
+CHILD_ORDER = {"attachments": ["quoted", "position"], "reactions": ["position"], "seen_by": []}
+
+Key = tuple[datetime, str]  # a message's place in the dataset: (timestamp, id)
+Table = pl.DataFrame | pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Rows of every table for some messages, each table in the dataset's order and without
+    ``chat_id``.
+
+    ``first`` and ``last`` are the keys of its first and last message; ``staged`` tells
+    whether the tables are scans of staged files rather than frames in memory.
+    """
+
+    tables: Mapping[str, Table]
+    first: Key
+    last: Key
+    staged: bool
+
+
+def _span(messages: pl.DataFrame) -> tuple[Key, Key]:
+    ends = messages.select("timestamp", "id").gather([0, messages.height - 1]).rows()
+    return (ends[0][0], ends[0][1]), (ends[1][0], ends[1][1])
+
+
+def _memory_run(frames: Mapping[str, pl.DataFrame]) -> _Run:
+    """A run held in memory; ``frames`` has at least one message."""
+    tables = {table: without_chat_id(frame) for table, frame in frames.items()}
+    return _Run(tables, *_span(frames["messages"]), staged=False)
+
+
+def _staged_run(frames: Mapping[str, pl.DataFrame], folder: Path, name: str) -> _Run:
+    """Write a run's tables to ``folder/<table>/<name>.parquet``; the run scans them."""
+    tables: dict[str, Table] = {}
+    for table, frame in frames.items():
+        path = folder / table / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_table(without_chat_id(frame), path)
+        tables[table] = pl.scan_parquet(path)
+    return _Run(tables, *_span(frames["messages"]), staged=True)
+
+
+def _fetched_ids(runs: list[_Run]) -> pl.Series:
+    """The ids of the runs' messages."""
+    ids = pl.concat([run.tables["messages"].lazy().select("id") for run in runs], how="vertical")
+    return ids.collect(engine="streaming").get_column("id")
+
+
+def _row_hash(columns: list[str]) -> pl.Expr:
+    return pl.struct(columns).hash(seed=0).alias("_h")
+
+
+def _changed_ids(root: Path, chat_id: str, runs: list[_Run], fetched: pl.Series) -> tuple[int, int]:
+    """Count (added, updated) messages of the fetched ones against the stored chat.
+
+    A message is updated when a row of it, in any table, differs from the stored one.
+    """
+    staged = {
+        table: pl.concat([run.tables[table].lazy() for run in runs], how="vertical")
+        for table in TABLE_MODELS
+    }
+    stored = {table: scan_stored(root, table, chat_id) for table in staged}
+    old_ids = stored["messages"].select("id").filter(pl.col("id").is_in(fetched.implode()))
+    common = old_ids.collect(engine="streaming").get_column("id")
+    added = fetched.len() - common.len()
+    if common.is_empty():
+        return added, 0
+    changed: set[str] = set()
+    for table, new in staged.items():
+        key = key_column(table)
+        cols = new.collect_schema().names()
+        hashed_new = new.select(cols).filter(pl.col(key).is_in(common.implode()))
+        hashed_old = stored[table].select(cols).filter(pl.col(key).is_in(common.implode()))
+        hashed_new = hashed_new.select(pl.col(key), _row_hash(cols))
+        hashed_old = hashed_old.select(pl.col(key), _row_hash(cols))
+        diff = pl.concat(
+            [
+                hashed_new.join(hashed_old, on=[key, "_h"], how="anti"),
+                hashed_old.join(hashed_new, on=[key, "_h"], how="anti"),
+            ]
+        )
+        changed.update(diff.select(key).collect(engine="streaming").get_column(key).to_list())
+    return added, len(changed)
+
+
+def _before(key: Key) -> pl.Expr:
+    """Messages that sort before ``key``."""
+    timestamp = pl.lit(key[0], dtype=pl.Datetime("ms", "UTC"))
+    return (pl.col("timestamp") < timestamp) | (
+        (pl.col("timestamp") == timestamp) & (pl.col("id") < key[1])
+    )
+
+
+def _split_stored(
+    root: Path, chat_id: str, start: Key, fetched: pl.Series
+) -> tuple[dict[str, Table], _Run | None]:
+    """The stored rows whose message was not fetched again, in two parts.
+
+    Those of messages before ``start`` (the first fetched key) stay lazy scans of the stored
+    files, in their stored order, which is the dataset's (a sync writes it, and so does
+    write_dataset of built frames); the others (with a server that honours ``after``, only
+    messages it no longer lists) become a run in memory, merged with the runs it overlaps.
+    """
+    gone = fetched.implode()
+    stored = {table: scan_stored(root, table, chat_id) for table in TABLE_MODELS}
+    messages = stored["messages"].filter(~pl.col("id").is_in(gone))
+    later = messages.filter(~_before(start)).collect(engine="streaming")
+    later_ids = later.get_column("id").implode()
+    head: dict[str, Table] = {"messages": messages.filter(_before(start))}
+    tail = {"messages": later}
+    for table in CHILD_ORDER:
+        kept = stored[table].filter(~pl.col("message_id").is_in(gone))
+        head[table] = kept.filter(~pl.col("message_id").is_in(later_ids))
+        tail[table] = kept.filter(pl.col("message_id").is_in(later_ids)).collect()
+    return head, (_memory_run(tail) if later.height else None)
+
+
+def _overlapping(runs: list[_Run]) -> Iterator[list[_Run]]:
+    """The runs in key order, grouped: runs chained by overlapping key ranges share a group,
+    so no two groups overlap and writing the groups one after the other keeps the order."""
+    group: list[_Run] = []
+    last: Key | None = None
+    for run in sorted(runs, key=lambda r: r.first):
+        if last is not None and run.first > last:
+            yield group
+            group = []
+        group.append(run)
+        last = run.last if last is None or run.last > last else last
+    if group:
+        yield group
+
+
+def _sorted_group(group: list[_Run], staging: Path, number: int) -> Mapping[str, Table]:
+    """The rows of overlapping runs in the dataset's order (sorted in memory).
+
+    Kept in memory when every run was; otherwise staged, so one group at a time is held.
+    """
+    if len(group) == 1:
+        return group[0].tables
+    messages = (
+        pl.concat([run.tables["messages"].lazy() for run in group], how="vertical")
+        .sort("timestamp", "id")
+        .collect()
+    )
+    rank = messages.select(pl.col("id").alias("message_id")).with_row_index("_rank").lazy()
+    frames = {"messages": messages}
+    for table, within in CHILD_ORDER.items():
+        frames[table] = (
+            pl.concat([run.tables[table].lazy() for run in group], how="vertical")
+            .join(rank, on="message_id", how="inner", maintain_order="left")
+            .sort("_rank", *within, maintain_order=True)
+            .drop("_rank")
+            .collect()
+        )
+    if not any(run.staged for run in group):
+        return frames
+    return _staged_run(frames, staging / "sorted", f"group-{number:06d}").tables
+
+
+def _merged_tables(
+    root: Path, chat_id: str, runs: list[_Run], fetched: pl.Series | None, staging: Path
+) -> dict[str, Table]:
+    """Every table of the chat: the fetched ``runs`` merged with the stored rows.
+
+    ``fetched`` holds the runs' message ids when the chat was stored before (None: it was
+    not). Overlapping runs are sorted, in memory or staged under ``staging``; the result is a
+    frame in memory, or a lazy plan to stream, per table.
+    """
+    pieces: list[Mapping[str, Table]] = []
+    if fetched is not None:  # a chat stored before
+        head, tail = _split_stored(root, chat_id, min(run.first for run in runs), fetched)
+        pieces.append(head)
+        runs = [*runs, tail] if tail is not None else runs
+    pieces += [_sorted_group(g, staging, n) for n, g in enumerate(_overlapping(runs))]
+    tables: dict[str, Table] = {}
+    for table in TABLE_MODELS:
+        parts = [piece[table] for piece in pieces]
+        if len(parts) == 1:
+            tables[table] = parts[0]
+        else:
+            tables[table] = pl.concat([part.lazy() for part in parts], how="vertical")
+    return tables
+
+
+class ChatUpdate:
+    """One sync's change to a chat: add the fetched batches, then :meth:`commit` the merge.
+
+    Entering finishes a commit of the chat that a crash interrupted, then removes what a
+    writer of it that died left behind (its staging folder, hidden files); leaving removes
+    this update's staging folder. Batches are staged as files under
+    ``root/.staging/chat_id=<chat>/`` (see :mod:`~postpress_frames.storage.layout`), except
+    the last one, so memory stays about that of one batch however large the chat.
+    """
+
+    def __init__(self, root: str | Path, chat_id: str) -> None:
+        self.root = as_path(root, "root")
+        self.chat_id = chat_id
+        self.fetched = 0  # messages added so far
+        self._folder = staging_dir(self.root, chat_id)
+        self._staging = self._folder / uuid.uuid4().hex
+        self._runs: list[_Run] = []
+
+    def __enter__(self) -> Self:
+        recover_chat(self.root, self.chat_id)
+        remove_leftovers(self.root, self.chat_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._runs.clear()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def add(self, frames: ChatFrames, *, last: bool = False) -> None:
+        """Add one batch's validated frames; ``last=True`` keeps it in memory (not staged).
+
+        Batches carry distinct messages (the first fetched wins: see ``frames_from_pages``).
+        """
+        if frames.messages.is_empty():
+            return
+        self.fetched += frames.messages.height
+        if last:
+            self._runs.append(_memory_run(frames))
+        else:
+            name = f"batch-{len(self._runs):06d}"
+            self._runs.append(_staged_run(frames, self._staging, name))
+
+    def commit(self) -> tuple[int, int]:
+        """Merge the batches with the stored chat and replace its files, as one unit, when
+        a message was added or updated; return how many were (added, updated).
+
+        Nothing is written when the batches hold no new or changed message.
+        """
+        if not self._runs:
+            return 0, 0
+        root, chat_id = self.root, self.chat_id
+        stored = part_file(root, "messages", chat_id).is_file()
+        fetched = _fetched_ids(self._runs) if stored else None
+        added, updated = self.fetched, 0
+        if fetched is not None:
+            added, updated = _changed_ids(root, chat_id, self._runs, fetched)
+        if added or updated:
+            merged = _merged_tables(root, chat_id, self._runs, fetched, self._staging)
+            write_chat(root, chat_id, merged)
+        return added, updated

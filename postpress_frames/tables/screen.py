@@ -1,0 +1,206 @@
+"""Screening for values ``read_json`` would coerce instead of rejecting.
+
+``read_json`` truncates a fraction read as an integer (-1.5 -> -1), reads an integer beyond
+64 bits as null and a boolean as 1 or 0, wraps a scalar read as a list of strings (12345 ->
+``["12345"]``) and writes a number or boolean read as a string as its JSON text. The parsed
+values cannot tell these from good ones, so suspect pages are found cheaply, and only those
+are parsed again in Python (:func:`~postpress_frames.tables.locate.find_problem`):
+
+* every page body is searched (a few polars regex calls for the whole chat, in batches of
+  about :data:`SEARCH_BYTES`) for a key of an integer, float or string-list field followed by
+  a value of the wrong type, for a ``cursor`` that is neither a string nor null, and for
+  ``\\u00XX`` escapes of the letters keys are made of (which would hide a key);
+* string fields are checked on the parsed values: a value that reads as a JSON number or
+  boolean (rare in real ids and texts) sends its page, and the key, to the same search.
+
+A page the search flags falsely (an unlisted field that reuses a key name) costs one Python
+parse and passes.
+
+>>> search([(1, b'{"items": [{"behavior": 1.5}]}'), (2, b'{"items": []}')], COERCED)
+[1]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Final
+
+import polars as pl
+
+from postpress_frames.tables.locate import find_problem
+from postpress_frames.tables.wire import FLAGS, ITEM_FIELDS, PAGE, instance, item_dtype
+
+__all__ = ["COERCED", "SEARCH_BYTES", "batches", "check_wire_types", "search"]
+
+_WS: Final = r"[ \t\r\n]*"
+#: How a JSON number or boolean reads once ``read_json`` has turned it into a string.
+_NUMBER_TEXT: Final = r"^(?:-?[0-9]+(?:\.[0-9]+)?|true|false)$"
+#: Bytes of page bodies searched per polars call: few calls, little memory.
+SEARCH_BYTES: Final = 8 << 20
+
+_Body = tuple[int, bytes]  # (page number, body)
+
+
+def _field_names(dtype: pl.Struct) -> Iterator[tuple[str, pl.DataType]]:
+    """Every field name in the item struct, nested ones included, with its dtype."""
+    for field in dtype.fields:
+        inner = instance(field.dtype)
+        yield field.name, inner
+        if isinstance(inner, pl.List):
+            inner = instance(inner.inner)
+        if isinstance(inner, pl.Struct):
+            yield from _field_names(inner)
+
+
+def _keys(names: Iterable[str]) -> str:
+    """A regex alternation of field names; no leading quote, so the search stays fast."""
+    return "|".join(re.escape(name) for name in sorted(set(names), key=lambda n: (-len(n), n)))
+
+
+def _coercion_pattern() -> str:
+    """A key of a number or string-list field followed by a value ``read_json`` coerces."""
+    fields = list(_field_names(pl.Struct(ITEM_FIELDS)))
+    integers = _keys(name for name, dtype in fields if dtype.is_integer())
+    floats = _keys(name for name, dtype in fields if dtype.is_float())
+    lists = _keys(name for name, dtype in fields if dtype == pl.List(pl.String))
+    strings = rf'(?:"(?:[^"\\]|\\.)*"{_WS},{_WS})*'  # zero or more, each with its comma
+    other = r'[^"\] \t\r\n]'  # not a string, not the end of the array
+    return "|".join(
+        [
+            # true or false, a fraction or an exponent, or 19 digits and more (2**63 has 19)
+            rf'(?:{integers})"{_WS}:{_WS}(?:[tf]|-?[0-9]+[.eE]|-?[0-9]{{19}})',
+            rf'(?:{floats})"{_WS}:{_WS}[tf]',
+            # a scalar instead of the array, or something else than a string in it
+            rf'(?:{lists})"{_WS}:{_WS}(?:[^\[n \t\r\n]|\[{_WS}{strings}{other})',
+            # a cursor that is neither a string nor null (the page contract, check_body)
+            rf'cursor"{_WS}:{_WS}[^"n \t\r\n]',
+            r"\\u00(?:5[fF]|6[1-9a-fA-F]|7[0-9aA])",  # an escaped _ or a-z
+        ]
+    )
+
+
+#: The search every page body goes through (see the module docstring).
+COERCED: Final = _coercion_pattern()
+
+
+def batches(bodies: Iterable[_Body]) -> Iterator[list[_Body]]:
+    """``(page, body)`` pairs in batches of about :data:`SEARCH_BYTES` bytes of bodies.
+
+    >>> [len(batch) for batch in batches((n, bytes(3 << 20)) for n in range(5))]
+    [3, 2]
+    """
+    batch: list[_Body] = []
+    size = 0
+    for body in bodies:
+        batch.append(body)
+        size += len(body[1])
+        if size >= SEARCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def search(bodies: list[tuple[int, bytes]], pattern: str) -> list[int]:
+    """The numbers of the pages whose body matches ``pattern`` (one polars regex call)."""
+    if not bodies:
+        return []
+    raw = pl.Series(values=[body for _, body in bodies], dtype=pl.Binary)
+    hits = raw.cast(pl.String, strict=False).str.contains(pattern).fill_null(value=False)
+    return [bodies[i][0] for i in hits.arg_true()]
+
+
+def _string_leaves(
+    scope: pl.LazyFrame, dtype: pl.Struct, parent: pl.Expr | None = None
+) -> Iterator[tuple[pl.LazyFrame, str, pl.Expr]]:
+    """(frame, key, values) for every string field: a list of objects (``attachments``)
+    becomes a frame of its own, one row per element, so each leaf is one flat column.
+
+    Left out: the 0/1 flags, timestamps and ``seen_by``, whose own checks reject a number
+    or boolean where it does not belong, and ``reply_by``, which is searched.
+    """
+    for field in dtype.fields:
+        name, inner = field.name, instance(field.dtype)
+        if (parent is None and name in FLAGS) or name == "timestamp":
+            continue
+        expr = pl.col(name) if parent is None else parent.struct.field(name)
+        if isinstance(inner, pl.String):
+            yield scope, name, expr
+        elif isinstance(inner, pl.Struct):
+            yield from _string_leaves(scope, inner, expr)
+        elif isinstance(inner, pl.List):
+            element = instance(inner.inner)
+            if isinstance(element, pl.Struct):
+                rows = (
+                    scope.select(pl.col(PAGE), expr.alias(name))
+                    .explode(name, empty_as_null=False, keep_nulls=False)
+                    .unnest(name)
+                )
+                yield from _string_leaves(rows, element)
+
+
+def _any_reads_as_number(values: pl.Expr) -> pl.Expr:
+    """Whether any value reads like a JSON number or boolean.
+
+    The regex runs only on the few values a comparison lets through: ``true``, ``false``
+    and those starting with ``-``, ``.``, ``/`` or a digit.
+    """
+    maybe = (
+        values.is_between(pl.lit("-"), pl.lit(":"), closed="left")
+        | (values == "true")
+        | (values == "false")
+    )
+    return values.filter(maybe).str.contains(_NUMBER_TEXT).any()
+
+
+def _suspect_pages(
+    bodies: Mapping[int, bytes], items: pl.DataFrame, item: pl.Struct, searched: list[int]
+) -> list[int]:
+    """Pages that may hold a value of the wrong JSON type (a superset, in page order).
+
+    ``searched``: the pages the search of every body (:data:`COERCED`) flagged.
+    """
+    suspects = set(searched)
+    scopes: dict[int, tuple[pl.LazyFrame, list[tuple[str, pl.Expr]]]] = {}
+    for scope, key, values in _string_leaves(items.lazy(), item):
+        scopes.setdefault(id(scope), (scope, []))[1].append((key, values))
+    found = pl.collect_all(
+        scope.select(
+            _any_reads_as_number(values).alias(str(i)) for i, (_, values) in enumerate(leaves)
+        )
+        for scope, leaves in scopes.values()
+    )
+    flagged = [
+        (scope, [leaf for leaf, hit in zip(leaves, result.row(0), strict=True) if hit])
+        for (scope, leaves), result in zip(scopes.values(), found, strict=True)
+    ]
+    flagged = [(scope, leaves) for scope, leaves in flagged if leaves]
+    if not flagged:
+        return sorted(suspects)
+    # Rare: which pages, then whether the body has a number there or a string like "12".
+    rows = [
+        scope.filter(pl.any_horizontal(values.str.contains(_NUMBER_TEXT) for _, values in leaves))
+        for scope, leaves in flagged
+    ]
+    pages = pl.concat([row.select(PAGE) for row in rows]).unique().collect().get_column(PAGE)
+    keys = {key for _, leaves in flagged for key, _ in leaves}
+    pattern = rf'(?:{_keys(keys)})"{_WS}:{_WS}[-0-9tf]'
+    candidates = sorted(set(pages.to_list()) - suspects)
+    for batch in batches((number, bodies[number]) for number in candidates):
+        suspects.update(search(batch, pattern))
+    return sorted(suspects)
+
+
+def check_wire_types(
+    bodies: Mapping[int, bytes], items: pl.DataFrame, schema: pl.Schema, searched: list[int]
+) -> None:
+    """Raise for the first value ``read_json`` coerced instead of rejecting (see above).
+
+    ``bodies``: page number -> body; ``items``: every page's items with a ``PAGE`` column.
+    """
+    item = item_dtype(schema)
+    for number in _suspect_pages(bodies, items, item, searched):
+        found = find_problem(number, bodies[number], item)
+        if found is not None:
+            raise found
