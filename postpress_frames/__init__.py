@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         CursorLoopError,
         GatewayTimeoutError,
         InvalidResponseError,
+        MissingInputError,
         NotFoundError,
         PermissionDeniedError,
         PostpressError,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         response_matrix,
         response_times,
         sender_activity,
+        write_stats,
     )
     from postpress_frames.api.client import Client, Page
     from postpress_frames.api.retry import RateLimitGate, RetryPolicy

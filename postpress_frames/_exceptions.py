@@ -30,7 +30,11 @@ Catch :class:`PostpressError` to handle all of them::
      ├── SchemaValidationError
      │      a table failed its pandera schema; lists table, column, check, message ids
      └── StorageError
-            a file or folder that cannot be read or written as asked: names the path
+          │  a file or folder that cannot be read or written as asked: names the path
+          │  (a corrupt or foreign file, a table not of the schema, a target that is not ours)
+          └── MissingInputError (also a FileNotFoundError)
+                 an input that is not there: a missing folder or dataset root, a folder
+                 without manifest.json, a chat the dataset does not hold
 
 Errors never receive the API key, so ``str(error)`` and ``repr(error)`` cannot leak it.
 
@@ -59,6 +63,7 @@ __all__ = [
     "CursorLoopError",
     "GatewayTimeoutError",
     "InvalidResponseError",
+    "MissingInputError",
     "NotFoundError",
     "PermissionDeniedError",
     "PostpressError",
@@ -69,9 +74,9 @@ __all__ = [
     "ServiceUnavailableError",
     "StorageError",
     "TransportError",
-    "api_error_from_response",
     "body_excerpt",
     "describe_json",
+    "status_reason",
 ]
 
 EXCERPT_LIMIT = 200
@@ -123,6 +128,13 @@ def _context(chat_id: str | None, page: int | None, attempts: int | None = None)
     if attempts is not None and attempts > 1:
         parts.append(f"after {attempts} attempts")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def status_reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
 
 
 class PostpressError(Exception):
@@ -184,6 +196,21 @@ class StorageError(PostpressError):
         self.problem = problem
         self.path = None if path is None else str(path)
         super().__init__(problem if self.path is None else f"{self.path}: {problem}")
+
+
+class MissingInputError(StorageError, FileNotFoundError):
+    """An input that is not there: a missing path, a folder without ``manifest.json``, a
+    chat the dataset does not hold. ``path`` names where it was looked for.
+
+    It is also a ``FileNotFoundError``, so code that caught the one ``read_parquet`` raised
+    before keeps working; the CLI reports it as a usage error (exit code 2).
+
+    >>> error = MissingInputError("does not exist", path="out/chat")
+    >>> print(error)
+    out/chat: does not exist
+    >>> isinstance(error, FileNotFoundError), isinstance(error, StorageError)
+    (True, True)
+    """
 
 
 class InvalidResponseError(PostpressError):
@@ -306,7 +333,7 @@ class APIError(PostpressError):
         super().__init__(status, type, title, detail)
 
     def __str__(self) -> str:
-        label = self.type or _reason(self.status)
+        label = self.type or status_reason(self.status)
         text = self.detail or self.title or ""
         head = f"{self.status} {label}" + (f": {text}" if text else "")
         if self.instance:
@@ -351,91 +378,6 @@ class ServiceUnavailableError(ServerError):
 
 class GatewayTimeoutError(ServerError):
     """504: the upstream provider did not answer in time."""
-
-
-_CLASS_BY_STATUS: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
-    503: ServiceUnavailableError,
-    504: GatewayTimeoutError,
-}
-
-
-def error_class_for_status(status: int) -> type[APIError]:
-    """Return the most specific :class:`APIError` subclass for an HTTP status."""
-    if status in _CLASS_BY_STATUS:
-        return _CLASS_BY_STATUS[status]
-    if 500 <= status <= 599:
-        return ServerError
-    return APIError
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "HTTP error"
-
-
-def _optional_str(envelope: dict[str, Any], key: str) -> str | None:
-    value = envelope.get(key)
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def api_error_from_response(
-    status: int,
-    body: bytes,
-    *,
-    chat_id: str | None = None,
-    page: int | None = None,
-    attempts: int | None = None,
-    retry_after: float | None = None,
-) -> APIError:
-    """Build the most specific :class:`APIError` for an error answer.
-
-    The class follows the HTTP status (the envelope's own ``status`` is informational).
-    A body that is not the JSON error envelope (an HTML page from a proxy, an empty
-    body) still gives an error with the status and a short excerpt as ``detail``.
-
-    >>> body = b'{"status": 404, "type": "errors/resource_not_found", "title": "Not Found"}'
-    >>> error = api_error_from_response(404, body, chat_id="chat_x", page=1)
-    >>> type(error).__name__, error.type
-    ('NotFoundError', 'errors/resource_not_found')
-    """
-    cls = error_class_for_status(status)
-    envelope: Any = None
-    try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        envelope = None
-    if isinstance(envelope, dict) and isinstance(envelope.get("type"), str):
-        return cls(
-            status,
-            type=envelope["type"],
-            title=_optional_str(envelope, "title"),
-            detail=_optional_str(envelope, "detail"),
-            instance=_optional_str(envelope, "instance"),
-            chat_id=chat_id,
-            page=page,
-            attempts=attempts,
-            retry_after=retry_after,
-        )
-    excerpt = body_excerpt(body)
-    return cls(
-        status,
-        type=None,
-        title=_reason(status),
-        detail=excerpt or None,
-        chat_id=chat_id,
-        page=page,
-        attempts=attempts,
-        retry_after=retry_after,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,12 @@ CASES: list[Case] = [
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
     ),
+    *cases(
+        ps.write_stats,
+        {"frame": TABLE, "path": "stats.parquet"},
+        frame=NOT_A_TABLE,
+        path=NOT_A_PATH,
+    ),
     # -- postpress_frames.charts (its stats are postpress_frames' own) --------------------------
     *cases(
         ch.messages_over_time_chart,

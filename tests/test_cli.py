@@ -14,10 +14,10 @@ import pytest
 from click.testing import Result
 
 import postpress_frames._exceptions as errors
-from postpress_frames import cli as cli_module
+from postpress_frames.cli import _commands as cli_module
 from postpress_frames.cli import cli, exit_code_for
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
-from tests.conftest import invoke_cli
+from tests.conftest import demo_frames, invoke_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "pp_canary_DO_NOT_LEAK_123456"
@@ -183,6 +183,7 @@ def test_an_output_path_that_cannot_be_written_exits_1_in_one_line(
 # Every error of the package and the exit code the README's table gives it.
 DOCUMENTED_EXIT_CODES: dict[type[errors.PostpressError], int] = {
     errors.StorageError: 1,
+    errors.MissingInputError: 2,  # a missing input folder or dataset: a usage error
     errors.ConfigurationError: 2,
     errors.ArgumentTypeError: 2,
     errors.AuthenticationError: 3,
@@ -357,3 +358,244 @@ def test_sync_three_chats_twice_matches_the_server(tmp_path: Path) -> None:
         [table_glob(lake, "messages")],
     ).fetchall()[0]
     assert count == sum(len(m) for m in expected.values())
+
+
+# -- outputs never replace what the package did not write ------------------------------------
+
+
+def fetch_folder(path: Path, *, chat_id: str = "chat_demo") -> Path:
+    """A fetch folder written without any network."""
+    from postpress_frames.storage.parquet import write_parquet
+
+    write_parquet(demo_frames(120, chat_id=chat_id), path)
+    return path
+
+
+def dataset(root: Path, *chat_ids: str) -> Path:
+    """A dataset of ``chat_ids`` (demo chats with the same senders) written without network."""
+    from postpress_frames.storage.dataset import write_dataset
+
+    for seed, chat_id in enumerate(chat_ids or ("chat_demo",)):
+        write_dataset(demo_frames(120, chat_id=chat_id, seed=seed), root)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``root``."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def one_error_line(result: Result) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+NO_REPLACE_HELP = "never replaces files the package did not write"
+
+# command (T: the target, IN: a fetch folder to read), what the user has at T.
+REFUSALS = {
+    "fetch --out a file": (("fetch", "chat_demo", "--out", "T"), "file"),
+    "fetch --out a folder of the user's": (("fetch", "chat_demo", "--out", "T"), "folder"),
+    "sync --dataset a file": (("sync", "chat_demo", "--dataset", "T"), "file"),
+    "sync --dataset a folder of the user's": (("sync", "chat_demo", "--dataset", "T"), "folder"),
+    "report --out a file": (("report", "IN", "--out", "T"), "file"),
+    "stats --out a file": (("stats", "IN", "--out", "T"), "file"),
+    "demo --out a file": (("demo", "--out", "T", "--messages", "50"), "file"),
+    "demo --out a folder of the user's": (("demo", "--out", "T", "--messages", "50"), "folder"),
+    "demo --out a demo folder with the user's report.html": (
+        ("demo", "--out", "T", "--messages", "50"),
+        "report.html",
+    ),
+}
+
+
+@pytest.mark.parametrize(("args", "kind"), list(REFUSALS.values()), ids=list(REFUSALS))
+def test_no_output_replaces_a_users_file(
+    canary_server: FakePostpress, tmp_path: Path, args: tuple[str, ...], kind: str
+) -> None:
+    source = fetch_folder(tmp_path / "input")
+    home = tmp_path / "home"
+    home.mkdir()
+    suffix = {"report": ".html", "stats": ".csv"}.get(args[0], ".txt")
+    target = home / (f"notes{suffix}" if kind == "file" else "mydir")
+    if kind == "file":
+        target.write_text("the user's notes\n")
+    elif kind == "folder":
+        target.mkdir()
+        (target / "other.csv").write_text("name,phone\nAda,123\n")
+    else:
+        target.mkdir()
+        (target / "report.html").write_text("<html>the user's own page</html>")
+    before = snapshot(home)
+    requests = len(canary_server.requests)
+    argv = [str(target) if a == "T" else str(source) if a == "IN" else a for a in args]
+    result = run(*argv, server=canary_server)
+    assert result.exit_code == 1, result.stderr
+    line = one_error_line(result)
+    assert line.startswith("error: StorageError: "), line
+    named = target / "report.html" if kind == "report.html" else target
+    assert f"{named}: " in line
+    assert "refusing" in line
+    assert "other.csv" in line if kind == "folder" else True
+    assert snapshot(home) == before  # every byte of the user's files unchanged
+    assert len(canary_server.requests) == requests  # refused before any request
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("cwd", ["empty", "holding the user's files"])
+def test_fetch_out_dot_is_one_line_never_a_traceback(
+    canary_server: FakePostpress, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    if cwd != "empty":
+        (here / "notes.txt").write_text("mine")
+    before = snapshot(here)
+    monkeypatch.chdir(here)
+    result = run("fetch", "chat_demo", "--out", ".", "--no-progress", server=canary_server)
+    assert result.exit_code == 1, result.stderr
+    assert one_error_line(result).startswith("error: StorageError: .: ")
+    assert snapshot(here) == before
+    assert Path.cwd() == here
+
+
+def test_fetch_replaces_its_own_earlier_folder(
+    canary_server: FakePostpress, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    for _ in range(2):
+        result = run("fetch", "chat_demo", "--out", str(out), server=canary_server)
+        assert result.exit_code == 0, result.stderr
+    assert (out / "manifest.json").is_file()
+
+
+def test_every_writing_command_says_it_never_replaces_the_users_files() -> None:
+    for name in ("fetch", "sync", "report", "stats", "demo"):
+        shown = " ".join(run(name, "--help").stdout.split())
+        assert NO_REPLACE_HELP in shown, name
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "never replace files the package did not write" in readme
+
+
+def test_demo_runs_twice_into_the_same_folder(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    for _ in range(2):
+        result = run("demo", "--out", str(out), "--messages", "60")
+        assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "chat",
+        "dataset",
+        "messages_over_time.png",
+        "report.html",
+    ]
+
+
+# -- stats: chat_id, files ---------------------------------------------------------------------
+
+
+def test_stats_table_names_the_chat_when_there_are_several(tmp_path: Path) -> None:
+    import io
+    import json
+
+    import polars as pl
+
+    lake = dataset(tmp_path / "lake", "chat_a", "chat_b")
+    table = run("stats", str(lake))
+    assert table.exit_code == 0, table.stderr
+    header = next(line for line in table.stdout.splitlines() if "sender_id" in line)
+    assert "chat_id" in header
+    assert "chat_a" in table.stdout and "chat_b" in table.stdout
+    csv = pl.read_csv(io.StringIO(run("stats", str(lake), "--format", "csv").stdout))
+    assert csv.columns[:2] == ["chat_id", "sender_id"]
+    assert csv.select("chat_id", "sender_id").is_unique().all()
+    assert csv["sender_id"].is_duplicated().any()  # the same senders write in both chats
+    rows = json.loads(run("stats", str(lake), "--format", "json").stdout)
+    assert {row["chat_id"] for row in rows} == {"chat_a", "chat_b"}
+    one = run("stats", str(fetch_folder(tmp_path / "one")))
+    header = next(line for line in one.stdout.splitlines() if "sender_id" in line)
+    assert "chat_id" not in header  # one chat: the table stays narrow
+
+
+def test_stats_out_writes_every_column_in_the_format_of_its_suffix(tmp_path: Path) -> None:
+    import json
+
+    import duckdb
+    import polars as pl
+
+    lake = dataset(tmp_path / "lake", "chat_a", "chat_b")
+    for suffix in (".parquet", ".csv", ".json"):
+        out = tmp_path / f"senders{suffix}"
+        for _ in range(2):  # the second run replaces the first one's file
+            result = run("stats", str(lake), "--tz", "Europe/Paris", "--out", str(out))
+            assert result.exit_code == 0, result.stderr
+            assert result.stdout.startswith(f"stats: {out} (")
+    parquet = pl.read_parquet(tmp_path / "senders.parquet")
+    assert parquet.schema["response_time_median_s"] == pl.Float64
+    assert parquet.schema["first_at"] == pl.Datetime("ms", "UTC")
+    assert set(parquet["chat_id"]) == {"chat_a", "chat_b"}
+    kinds = duckdb.sql(f"SELECT typeof(first_at) FROM '{tmp_path / 'senders.parquet'}'")
+    assert set(kinds.fetchall()) == {("TIMESTAMP WITH TIME ZONE",)}
+    csv = pl.read_csv(tmp_path / "senders.csv")
+    first = json.loads((tmp_path / "senders.json").read_text())[0]
+    assert csv.columns == list(first) == parquet.columns
+    assert first["first_at"][-6:] in ("+01:00", "+02:00")  # ISO 8601, offset of Europe/Paris
+    both = run("stats", str(lake), "--format", "csv", "--out", str(tmp_path / "x.csv"))
+    assert both.exit_code == 2
+    bad = run("stats", str(lake), "--out", str(tmp_path / "senders.xlsx"))
+    assert bad.exit_code == 2
+    one_error_line(bad)
+
+
+# -- bad input files: one line ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "stats", "report"])
+@pytest.mark.parametrize("layout", ["fetch folder", "dataset"])
+def test_a_truncated_parquet_file_is_one_line_naming_it(
+    tmp_path: Path, command: str, layout: str
+) -> None:
+    source = fetch_folder(tmp_path / "in") if layout == "fetch folder" else dataset(tmp_path / "in")
+    (file,) = [p for p in source.rglob("*.parquet") if "messages" in str(p.relative_to(source))]
+    file.write_bytes(file.read_bytes()[:100])  # cut short: no footer
+    args = [command, str(source)]
+    if command == "report":
+        args += ["--out", str(tmp_path / "r.html")]
+    result = run(*args)
+    assert result.exit_code == 1, result.stderr
+    line = one_error_line(result)
+    assert line.startswith("error: StorageError: ")
+    assert str(file) in line
+    assert result.stdout == ""
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("layout", ["fetch folder", "dataset"])
+def test_stats_and_report_read_a_fetch_folder_and_a_dataset(tmp_path: Path, layout: str) -> None:
+    source = fetch_folder(tmp_path / "in") if layout == "fetch folder" else dataset(tmp_path / "in")
+    table = run("stats", str(source))
+    assert table.exit_code == 0, table.stderr
+    assert "sender_id" in table.stdout
+    report = run("report", str(source), "--out", str(tmp_path / "r.html"))
+    assert report.exit_code == 0, report.stderr
+    assert '<meta name="generator" content="postpress-frames">' in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("command", ["validate", "stats", "report"])
+def test_a_damaged_page_behind_a_sound_footer_is_one_line(tmp_path: Path, command: str) -> None:
+    lake = dataset(tmp_path / "lake")
+    (file,) = lake.glob("messages/*/*.parquet")
+    damaged = bytearray(file.read_bytes())
+    damaged[100 : len(damaged) // 2] = bytes(len(damaged) // 2 - 100)  # pages zeroed, footer kept
+    file.write_bytes(bytes(damaged))
+    args = [command, str(lake)] + (
+        ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    )
+    result = run(*args)
+    assert result.exit_code == 1, result.stderr
+    assert one_error_line(result).startswith(f"error: StorageError: {lake}")

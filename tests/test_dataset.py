@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -10,7 +12,9 @@ import pyarrow.dataset as pads
 import pytest
 
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
+from postpress_frames.storage import atomic, commit
 from postpress_frames.storage.dataset import (
+    PART_FILE,
     chat_ids,
     partition_dir,
     read_chat,
@@ -104,10 +108,16 @@ def test_rewriting_a_chat_leaves_the_others(lake: Path, per_chat: dict[str, Chat
     assert read_chat(lake, "chat_b").messages.height == per_chat["chat_b"].messages.height
 
 
-def test_an_empty_dataset_scans_to_empty_tables(tmp_path: Path) -> None:
-    lazy = scan_dataset(tmp_path / "nothing")
+def test_a_dataset_of_no_chats_scans_to_empty_tables(tmp_path: Path) -> None:
+    """write_dataset of empty frames makes a dataset of no chats; a missing root is refused
+    (tests/test_bad_files.py), never read as one."""
+    root = tmp_path / "lake"
+    assert write_dataset(ChatFrames.empty(), root) == []
+    assert sorted(p.name for p in root.iterdir()) == sorted(TABLE_MODELS)
+    lazy = scan_dataset(root)
     assert all(lf.collect().height == 0 for lf in lazy.values())
     assert "chat_id" in lazy["reactions"].collect_schema()
+    assert chat_ids(root) == []
 
 
 def test_wrong_arguments_are_named_before_any_file_access(tmp_path: Path) -> None:
@@ -132,3 +142,72 @@ def test_wrong_arguments_are_named_before_any_file_access(tmp_path: Path) -> Non
     with pytest.raises(ConfigurationError, match="URL"):
         write_dataset(frames, "gs://bucket/lake")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- files in progress and leftovers (issue 12, defect 2) ----------------------------------------
+
+
+def test_leftovers_of_a_killed_run_are_skipped_by_the_package_and_logged(
+    lake: Path, per_chat: dict[str, ChatFrames], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Earlier versions wrote ``.tmp-<hex>-part-0.parquet`` beside the part file: a killed
+    run left it, and DuckDB, polars and scan_dataset counted the chat twice."""
+    folder = partition_dir(lake, "messages", "chat_a")
+    shutil.copy(folder / PART_FILE, folder / ".tmp-0123456789ab-part-0.parquet")
+    half = (folder / PART_FILE).read_bytes()
+    (folder / ".tmp-ba9876543210-part-0.parquet").write_bytes(half[: len(half) // 2])
+    with caplog.at_level(logging.DEBUG, logger="postpress_frames"):
+        total = scan_dataset(lake)["messages"].collect().height
+    assert total == sum(f.messages.height for f in per_chat.values())
+    assert ".tmp-0123456789ab-part-0.parquet" in caplog.text and "skipping" in caplog.text
+    assert read_chat(lake, "chat_a") == per_chat["chat_a"]
+    assert chat_ids(lake) == sorted(CHATS)
+    write_dataset(per_chat["chat_a"], lake)  # the next writer of the chat removes them
+    assert sorted(p.name for p in folder.iterdir()) == [PART_FILE]
+
+
+def test_a_commit_shows_readers_only_committed_part_files(
+    lake: Path, per_chat: dict[str, ChatFrames], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At every step of a commit (each file written, each rename), the table folders hold
+    only part files, and no file of the root but a part file ends in ``.parquet``."""
+    checks = []
+
+    def check() -> None:
+        assert_only_part_files(lake)
+        checks.append(1)
+
+    real_write, real_commit = commit.write_table, atomic.commit_file
+
+    def write_table(frame: pl.DataFrame, target: Path) -> None:
+        real_write(frame, target)
+        check()
+
+    def commit_file(tmp: Path, target: Path) -> None:
+        check()
+        real_commit(tmp, target)
+        check()
+
+    monkeypatch.setattr(commit, "write_table", write_table)
+    monkeypatch.setattr(commit, "commit_file", commit_file)
+    monkeypatch.setattr(atomic, "commit_file", commit_file)
+    write_dataset(demo_frames(30, chat_id="chat_b", seed=7), lake)
+    assert len(checks) == 4 + 2 * 5  # four tables written, the journal's and four renames
+    assert read_chat(lake, "chat_b").messages.height == 30
+
+
+def assert_only_part_files(root: Path) -> None:
+    """What any reader's glob or folder scan could match under ``root`` is a part file."""
+    for path in root.rglob("*"):
+        if path.is_file() and path.name.endswith(".parquet"):
+            assert path.name == PART_FILE, path
+            assert path.parent.parent.parent == root, path
+            assert path.parent.parent.name in TABLE_MODELS, path
+    for table in TABLE_MODELS:
+        folder = root / table
+        if folder.is_dir():
+            for partition in folder.iterdir():
+                assert partition.is_dir() and partition.name.startswith("chat_id="), partition
+                assert [p.name for p in partition.iterdir()] in ([], [PART_FILE]), partition
+            if any(folder.glob("*/*.parquet")):
+                pl.scan_parquet(folder).collect()  # a folder scan: one kind of file only

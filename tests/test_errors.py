@@ -25,9 +25,9 @@ from postpress_frames._exceptions import (
     ServerError,
     ServiceUnavailableError,
     TransportError,
-    api_error_from_response,
 )
 from postpress_frames.api.client import Client
+from postpress_frames.api.errors import api_error_from_response
 from postpress_frames.api.retry import RetryPolicy
 from postpress_frames.testing import ERROR_TYPES, FakePostpress, Fault
 

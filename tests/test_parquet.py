@@ -14,7 +14,8 @@ from polars.testing import assert_frame_equal
 from postpress_frames._exceptions import (
     ArgumentTypeError,
     ConfigurationError,
-    SchemaValidationError,
+    MissingInputError,
+    StorageError,
 )
 from postpress_frames.storage import parquet as parquet_module
 from postpress_frames.storage.atomic import BACKUP_SUFFIX
@@ -154,17 +155,20 @@ def test_a_crash_between_the_renames_is_recovered(frames, tmp_path: Path) -> Non
     assert target.is_dir()
 
 
-def test_a_tampered_file_is_a_schema_error(frames, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_file_is_a_storage_error_naming_it(frames, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_parquet(frames, tmp_path / "chat")
     bad = frames.messages.with_columns(pl.col("seen").cast(pl.Int8))
     bad.write_parquet(tmp_path / "chat" / "messages.parquet")
-    with pytest.raises(SchemaValidationError, match="seen"):
+    with pytest.raises(StorageError, match="column 'seen' is Int8, expected Boolean") as caught:
         read_parquet(tmp_path / "chat")
+    assert caught.value.path == str(tmp_path / "chat" / "messages.parquet")
 
 
 def test_reading_a_folder_without_manifest_names_it(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"manifest\.json"):
+    with pytest.raises(MissingInputError, match=r"manifest\.json") as caught:
         read_parquet(tmp_path)
+    assert isinstance(caught.value, FileNotFoundError)  # what read_parquet raised before
+    assert caught.value.path == str(tmp_path)
 
 
 def test_write_parquet_names_a_wrong_argument_before_writing(frames, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from polars.io.plugins import register_io_source
 
-from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames._exceptions import ArgumentTypeError, StorageError
 from postpress_frames.analysis.display import format_duration
 from postpress_frames.analysis.report import _format, render_report, write_report
 from postpress_frames.analysis.stats import METRIC_DEFINITIONS
@@ -168,3 +168,53 @@ def test_report_options_of_the_wrong_type_are_named(
     with pytest.raises(ArgumentTypeError) as caught:
         render_report(ChatFrames.empty(), **options)  # type: ignore[arg-type]
     assert caught.value.argument == argument
+
+
+# --------------------------------------------------------------------------- what it replaces
+
+
+def test_the_page_is_marked_as_ours(page: str) -> None:
+    head = page[: page.index("</head>")]
+    assert '<meta name="generator" content="postpress-frames">' in head
+
+
+def test_write_report_replaces_an_earlier_report(tmp_path: Path) -> None:
+    path = write_report(ChatFrames.empty(), tmp_path / "report.html", title="First")
+    write_report(ChatFrames.empty(), path, title="Second")
+    assert "<title>Second</title>" in path.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<!doctype html><html><head><title>My notes</title></head></html>",
+        b"not html at all",
+        b"",
+        # A report without the mark (as earlier versions wrote them) is not recognised either.
+        b'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Sender',
+    ],
+    ids=["someone's page", "a text file", "an empty file", "an unmarked page"],
+)
+def test_write_report_refuses_a_file_it_did_not_write(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_bytes(content)
+    with pytest.raises(StorageError, match="not written by postpress-frames") as caught:
+        write_report(ChatFrames.empty(), path)
+    assert caught.value.path == str(path)
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_write_report_refuses_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "report.html").mkdir()
+    with pytest.raises(StorageError, match="is a folder"):
+        write_report(ChatFrames.empty(), tmp_path / "report.html")
+
+
+def test_a_refused_report_reads_no_table(frames: ChatFrames, tmp_path: Path) -> None:
+    (tmp_path / "report.html").write_text("mine")
+    counter = ScanCounter(frames)
+    with pytest.raises(StorageError):
+        write_report(counter.frames, tmp_path / "report.html")
+    assert counter.reads == {}

@@ -23,9 +23,9 @@ from postpress_frames._exceptions import (
     ServerError,
     ServiceUnavailableError,
     TransportError,
-    api_error_from_response,
 )
 from postpress_frames.api.client import Client
+from postpress_frames.api.errors import api_error_from_response
 from postpress_frames.api.retry import RetryPolicy, is_retryable, parse_retry_after
 from postpress_frames.testing import FakePostpress, Fault
 

@@ -709,10 +709,10 @@ def test_bad_period_is_a_configuration_error() -> None:
 
 def test_export_ready_writes_csv_with_seconds_and_iso_times() -> None:
     exported = export_ready(sender_activity(conversation(), tz="Europe/Paris"))
-    assert "response_time_median_seconds" in exported.columns
+    assert "response_time_median_s" in exported.columns
     assert "response_time_median" not in exported.columns
     b = exported.filter(sender_id="B").row(0, named=True)
-    assert b["response_time_median_seconds"] == 31 * 60.0
+    assert b["response_time_median_s"] == 31 * 60.0
     assert b["first_at"] == "2026-03-02T10:03:00.000+01:00"
     assert exported.write_csv().startswith("chat_id,sender_id,is_sender,messages")
 

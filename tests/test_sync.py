@@ -20,12 +20,17 @@ from postpress_frames._exceptions import (
 from postpress_frames.api.client import Client
 from postpress_frames.pipeline.fetch import fetch_chat
 from postpress_frames.pipeline.sync import sync_chat, sync_chats
+from postpress_frames.storage import atomic
+from postpress_frames.storage import commit as commit_module
+from postpress_frames.storage import merge as merge_module
 from postpress_frames.storage import parquet as parquet_module
 from postpress_frames.storage.dataset import PART_FILE, partition_dir, read_chat, scan_dataset
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.schemas import TABLE_MODELS
 from postpress_frames.testing import FakePostpress, Fault, demo_chat, demo_chats
 from tests.conftest import FAST_RETRY, pages_of
+from tests.reliability.helpers import leftovers
+from tests.test_dataset import assert_only_part_files
 
 
 def stored_ids(root: Path, chat_id: str) -> list[str]:
@@ -330,3 +335,55 @@ def test_sync_chats_refuses_zero_workers(
     with pytest.raises(ConfigurationError, match="workers"):
         sync_chats([server.chat_id], tmp_path, client=client, workers=0)
     assert server.requests == []
+
+
+# -- files in progress are invisible to every reader (issue 12, defect 2) ----------------------
+
+
+def test_staged_and_merged_files_are_never_seen_by_a_reader(
+    server: FakePostpress, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At each staged batch, each merged file and each rename of a first and a later sync,
+    no file but a committed part file ends in ``.parquet`` or sits in a table folder."""
+    root = tmp_path / "lake"
+    seen: dict[str, int] = {"staged": 0, "merged": 0, "renames": 0}
+    real_write, real_commit = merge_module.write_table, atomic.commit_file
+
+    def write_table(frame: Any, target: Path) -> None:
+        real_write(frame, target)
+        assert not target.name.endswith(".parquet"), target
+        seen["staged" if ".staging" in target.parts else "merged"] += 1
+        assert_only_part_files(root)
+
+    def commit_file(tmp: Path, target: Path) -> None:
+        assert_only_part_files(root)
+        real_commit(tmp, target)
+        seen["renames"] += 1
+        assert_only_part_files(root)
+
+    monkeypatch.setattr(merge_module, "write_table", write_table)
+    monkeypatch.setattr(commit_module, "write_table", write_table)
+    monkeypatch.setattr(commit_module, "commit_file", commit_file)
+    monkeypatch.setattr(atomic, "commit_file", commit_file)
+    sync_chat(server.chat_id, root, client=client, page_size=50, batch_pages=1)
+    server.add_messages(server.chat_id, 120)
+    result = sync_chat(server.chat_id, root, client=client, page_size=50, batch_pages=1)
+    assert result.added == 120 and result.total == 420
+    assert seen["staged"] > 0 and seen["merged"] == 8 and seen["renames"] == 10
+    assert leftovers(root) == []
+
+
+def test_a_sync_removes_what_a_killed_run_of_an_earlier_version_left(
+    server: FakePostpress, client: Client, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    sync_chat(server.chat_id, root, client=client)
+    folder = partition_dir(root, "messages", server.chat_id)
+    (folder / ".tmp-0123456789ab-part-0.parquet").write_bytes(b"half a file")
+    old_staging = root / ".staging" / f"chat_id={server.chat_id}" / "abc" / "messages"
+    old_staging.mkdir(parents=True)
+    (old_staging / "batch-000000.parquet").write_bytes(b"a staged batch")
+    server.add_messages(server.chat_id, 3)
+    assert sync_chat(server.chat_id, root, client=client).added == 3
+    assert sorted(p.name for p in folder.iterdir()) == [PART_FILE]
+    assert leftovers(root) == []

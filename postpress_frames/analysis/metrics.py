@@ -36,6 +36,7 @@ __all__ = [
     "QUICK_RESPONSE",
     "SENDER_ACTIVITY_SCHEMA",
     "SHARE",
+    "STATISTIC_SCHEMAS",
     "Metric",
 ]
 
@@ -174,4 +175,45 @@ METRIC_DEFINITIONS: Final[Mapping[str, str]] = MappingProxyType(
 #: Column -> dtype of ``sender_activity`` (``first_at``/``last_at`` carry ``tz``).
 SENDER_ACTIVITY_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
     {name: metric.dtype for name, metric in METRICS.items()}
+)
+
+#: Column -> dtype of each public statistic's table, keyed by the function that returns it:
+#: how :func:`~postpress_frames.analysis.export.write_stats` tells a table of statistics,
+#: and a file it wrote, from other data. Datetimes are shown in UTC here; ``sender_activity``
+#: carries ``first_at``/``last_at`` in ``tz`` and ``activity_over_time``'s ``period`` is a
+#: naive local wall-clock time.
+STATISTIC_SCHEMAS: Final[Mapping[str, Mapping[str, pl.DataType]]] = MappingProxyType(
+    {
+        "sender_activity": SENDER_ACTIVITY_SCHEMA,
+        "response_times": MappingProxyType(
+            {
+                "chat_id": pl.String(),
+                "message_id": pl.String(),
+                "responder": pl.String(),
+                "responded_to": pl.String(),
+                "responded_at": UTC_MS,
+                "response_time": DURATION,
+            }
+        ),
+        "response_matrix": MappingProxyType(
+            {
+                "chat_id": pl.String(),
+                "responder": pl.String(),
+                "responded_to": pl.String(),
+                "responses": COUNT,
+                "share": SHARE,
+                "response_time_median": DURATION,
+            }
+        ),
+        "activity_over_time": MappingProxyType(
+            {
+                "chat_id": pl.String(),
+                "sender_id": pl.String(),
+                "period": pl.Datetime("ms"),
+                "messages": COUNT,
+                "words": COUNT,
+                "chars": COUNT,
+            }
+        ),
+    }
 )

@@ -2,7 +2,9 @@
 
 The page has no scripts and loads nothing: charts are SVG images rendered by vl-convert and
 embedded as ``data:`` URIs, styles are inline. It opens offline, in a mail attachment, or
-from a file share.
+from a file share. Its head carries ``<meta name="generator" content="postpress-frames">``:
+:func:`write_report` replaces only a file with that mark (an earlier report) and refuses
+anything else.
 
 >>> from postpress_frames import frames_from_pages
 >>> from postpress_frames.testing import demo_chat
@@ -25,6 +27,7 @@ import polars as pl
 
 from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames._outputs import check_file_target
 from postpress_frames.analysis.charts import (
     DEFAULT_FACET_COLUMNS,
     DEFAULT_MAX_SENDERS,
@@ -39,7 +42,14 @@ from postpress_frames.analysis.display import (
     sender_labels,
     weekday_name,
 )
-from postpress_frames.analysis.inputs import FrameLike, check_positive, check_tz, prepare_inputs
+from postpress_frames.analysis.export import GENERATOR, replace_file
+from postpress_frames.analysis.inputs import (
+    FrameLike,
+    Inputs,
+    check_positive,
+    check_tz,
+    prepare_inputs,
+)
 from postpress_frames.analysis.metrics import (
     DEFAULT_RESPONSE_CAP,
     DEFAULT_SESSION_GAP,
@@ -49,7 +59,11 @@ from postpress_frames.analysis.rendering import render_chart
 from postpress_frames.analysis.sequence import response_rows
 from postpress_frames.analysis.stats import sender_activity_plan
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["GENERATOR_MARK", "check_report_target", "is_report", "render_report", "write_report"]
+
+#: The mark in the head of every report: how :func:`write_report` knows its own files.
+GENERATOR_MARK: Final = f'<meta name="generator" content="{GENERATOR}">'
+_HEAD_BYTES: Final = 4096  # the mark comes within the first few lines
 
 _STYLE: Final = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -167,12 +181,33 @@ def render_report(
     >>> page.startswith("<!doctype html>"), "<title>Team chat</title>" in page
     (True, True)
     """
+    inputs = _checked_inputs(
+        frames, tz=tz, title=title, session_gap=session_gap, response_cap=response_cap
+    )
+    return _render(inputs, tz=tz, title=title, session_gap=session_gap, response_cap=response_cap)
+
+
+def _checked_inputs(
+    frames: Mapping[str, FrameLike],
+    *,
+    tz: str,
+    title: str,
+    session_gap: timedelta,
+    response_cap: timedelta,
+) -> Inputs:
+    """The report's arguments checked, and its tables prepared (nothing is read yet)."""
     check_tz(tz)
     check_positive("session_gap", session_gap)
     check_positive("response_cap", response_cap)
     if not isinstance(title, str):
         raise ArgumentTypeError("title", "a string", title)
-    inputs = prepare_inputs(frames).collected()
+    return prepare_inputs(frames)
+
+
+def _render(
+    prepared: Inputs, *, tz: str, title: str, session_gap: timedelta, response_cap: timedelta
+) -> str:
+    inputs = prepared.collected()
     stats = inputs.collect(
         sender_activity_plan(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
     )
@@ -206,6 +241,7 @@ def render_report(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{GENERATOR_MARK}
 <title>{html.escape(title)}</title>
 <style>{_STYLE}</style>
 </head>
@@ -244,14 +280,47 @@ def write_report(
 ) -> Path:
     """Render the report and write it to ``path`` (UTF-8); returns the path.
 
+    An existing file is replaced only when it is an earlier report (:func:`is_report`);
+    anything else is refused with a ``StorageError`` naming the path, before the report is
+    computed. The page is written aside and renamed into place.
+
     >>> from postpress_frames.tables.chat_frames import ChatFrames
     >>> write_report(ChatFrames.empty(), "out/report.html")
     PosixPath('out/report.html')
+    >>> write_report(ChatFrames.empty(), "out/report.html")  # an earlier report: replaced
+    PosixPath('out/report.html')
+    >>> _ = Path("notes.html").write_text("<p>mine</p>")
+    >>> from postpress_frames import StorageError
+    >>> try:
+    ...     write_report(ChatFrames.empty(), "notes.html")
+    ... except StorageError as error:
+    ...     print(error.path, Path("notes.html").read_text())
+    notes.html <p>mine</p>
     """
     target = as_path(path, "path")
-    page = render_report(
+    inputs = _checked_inputs(
         frames, tz=tz, title=title, session_gap=session_gap, response_cap=response_cap
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
-    return target
+    check_report_target(target)
+    page = _render(inputs, tz=tz, title=title, session_gap=session_gap, response_cap=response_cap)
+    return replace_file(target, lambda tmp: tmp.write_text(page, encoding="utf-8"), what="a report")
+
+
+def is_report(path: Path) -> bool:
+    """Whether the file ``path`` is a report of ours (the generator mark in its head).
+
+    >>> _ = Path("page.html").write_text("<!doctype html><title>mine</title>")
+    >>> is_report(Path("page.html"))
+    False
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES)
+    except OSError:
+        return False
+    return GENERATOR_MARK.encode() in head
+
+
+def check_report_target(path: str | Path) -> Path:
+    """``path`` when a report may be written there: absent, or an earlier report of ours."""
+    return check_file_target(as_path(path, "path"), what="a report", ours=is_report)

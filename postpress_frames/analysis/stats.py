@@ -17,6 +17,10 @@ Shared definitions (the :data:`METRIC_DEFINITIONS` table states each metric):
 * **Local time.** Hours, weekdays and calendar days are read in ``tz`` (an IANA name), so a
   DST change shifts the wall clock, never the durations: gaps are always real elapsed time.
 
+:func:`write_stats` writes any of these tables to Parquet, CSV or JSON (durations in
+seconds, timestamps as UTC instants or ISO 8601 with offset); :func:`export_ready` is its
+conversion for your own CSV or JSON. Both live in :mod:`postpress_frames.analysis.export`.
+
 >>> from postpress_frames import frames_from_pages
 >>> from postpress_frames.testing import demo_chat
 >>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
@@ -35,7 +39,7 @@ from typing import Final
 
 import polars as pl
 
-from postpress_frames._exceptions import ArgumentTypeError
+from postpress_frames.analysis.export import export_ready, write_stats
 from postpress_frames.analysis.inputs import (
     FrameLike,
     Inputs,
@@ -52,6 +56,7 @@ from postpress_frames.analysis.metrics import (
     NIGHT_END_HOUR,
     QUICK_RESPONSE,
     SENDER_ACTIVITY_SCHEMA,
+    STATISTIC_SCHEMAS,
 )
 from postpress_frames.analysis.sequence import (
     KEPT,
@@ -72,6 +77,7 @@ __all__ = [
     "response_matrix",
     "response_times",
     "sender_activity",
+    "write_stats",
 ]
 
 _KEYS: Final = ["chat_id", "sender_id"]
@@ -110,8 +116,8 @@ def sender_activity(
     * Peaks: hour and ISO weekday with the most messages in ``tz``; ties go to the
       smallest hour or weekday. Night is ``00:00 <= local time < 06:00``.
     * Shares and ratios are null when their denominator is 0; counts are 0, not null.
-    * ``first_at``/``last_at`` are in ``tz``; durations are ``Duration("ms")`` (see
-      :func:`export_ready` for CSV).
+    * ``first_at``/``last_at`` are in ``tz``; durations are ``Duration("ms")`` (in files,
+      float seconds: see :func:`write_stats` and :func:`export_ready`).
 
     >>> from postpress_frames.tables.chat_frames import ChatFrames
     >>> empty = sender_activity(ChatFrames.empty(), tz="Europe/Paris")
@@ -314,9 +320,7 @@ def response_matrix(
             share=pl.col("responses") / pl.col("responses").sum().over("chat_id"),
             response_time_median=pl.duration(milliseconds=pl.col("median_ms"), time_unit="ms"),
         )
-        .select(
-            "chat_id", "responder", "responded_to", "responses", "share", "response_time_median"
-        )
+        .select(list(STATISTIC_SCHEMAS["response_matrix"]))
         .sort(
             ["chat_id", "responses", "responder", "responded_to"],
             descending=[False, True, False, False],
@@ -365,30 +369,3 @@ def activity_over_time_plan(inputs: Inputs, every: str, *, tz: str) -> pl.LazyFr
         )
         .sort("chat_id", "period", "sender_id")
     )
-
-
-def export_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """A copy fit for CSV and JSON: durations become float seconds (``<name>_seconds``),
-    datetimes ISO 8601 strings with their UTC offset.
-
-    >>> from postpress_frames.tables.chat_frames import ChatFrames
-    >>> exported = export_ready(sender_activity(ChatFrames.empty(), tz="Europe/Paris"))
-    >>> [c for c in exported.columns if c.startswith("response_time")]
-    ['response_time_median_seconds', 'response_time_p90_seconds']
-    >>> exported.write_csv("stats.csv") is None
-    True
-    """
-    if not isinstance(frame, pl.DataFrame):
-        raise ArgumentTypeError("frame", "a polars DataFrame", frame)
-    columns: list[pl.Expr] = []
-    for name, dtype in frame.schema.items():
-        column = pl.col(name)
-        if isinstance(dtype, pl.Duration):
-            seconds = column.dt.total_milliseconds() / 1000
-            columns.append(seconds.alias(f"{name}_seconds"))
-        elif isinstance(dtype, pl.Datetime):
-            fmt = "%Y-%m-%dT%H:%M:%S%.3f" + ("%:z" if dtype.time_zone else "")
-            columns.append(column.dt.strftime(fmt))
-        else:
-            columns.append(column)
-    return frame.select(columns)

@@ -31,10 +31,10 @@ from postpress_frames._exceptions import (
     ArgumentTypeError,
     ConfigurationError,
     TransportError,
-    api_error_from_response,
     body_excerpt,
 )
 from postpress_frames._version import __version__
+from postpress_frames.api.errors import api_error_from_response
 from postpress_frames.api.page import Page, read_body
 from postpress_frames.api.pagination import CursorPaginator
 from postpress_frames.api.params import (

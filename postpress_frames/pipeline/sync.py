@@ -26,6 +26,7 @@ sync redoes the rest.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from postpress_frames.api.params import check_page_size, quote_chat_id
 from postpress_frames.api.retry import RateLimitGate
 from postpress_frames.api.seen import SeenIds
 from postpress_frames.pipeline.fetch import check_client
-from postpress_frames.storage.dataset import message_count, newest_timestamp
+from postpress_frames.storage.dataset import check_dataset_target, message_count, newest_timestamp
 from postpress_frames.storage.merge import ChatUpdate
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
@@ -49,6 +50,10 @@ from postpress_frames.tables.chat_frames import ChatFrames
 __all__ = ["DEFAULT_OVERLAP", "SyncResult", "sync_chat", "sync_chats"]
 
 DEFAULT_OVERLAP = timedelta(hours=1)
+
+# The root sync_chats checked once, in each of its worker threads while it syncs a chat: its
+# sync_chat calls skip the check (a listing of the whole dataset) instead of repeating it.
+_CHECKED = threading.local()
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ def sync_chat(
     type is an :class:`~postpress_frames.ArgumentTypeError` naming it, and
     ``include_original=False`` a :class:`~postpress_frames.ConfigurationError`, since the
     dataset's messages table always has ``original`` (it never could be synced without it).
+    ``root`` must be absent, an empty folder or a dataset: a file or a folder of other files
+    is refused with a :class:`~postpress_frames.StorageError` before any request.
     """
     quote_chat_id(as_str(chat_id, "chat_id"))  # also refuses text that is not valid unicode
     root = as_path(root, "root")
@@ -164,6 +171,8 @@ def sync_chat(
         )
     as_bool(progress, "progress")
     _check_on_page(on_page)
+    if getattr(_CHECKED, "root", None) != root:
+        check_dataset_target(root)  # a file or a folder of other files: before any request
     own_client = client is None
     active = client or Client()
     try:
@@ -206,7 +215,8 @@ def sync_chats(
 
     Returns one :class:`SyncResult` per chat, in the order given; failed chats carry their
     error and leave their stored files as they were. Arguments are checked first, as
-    :func:`sync_chat` checks its own (``chat_ids`` must not be a single string).
+    :func:`sync_chat` checks its own (``chat_ids`` must not be a single string), and so is
+    ``root``: one that is not a dataset raises its StorageError before any request.
     """
     ids = as_id_list(chat_ids, "chat_ids")
     root = as_path(root, "root")
@@ -215,6 +225,7 @@ def sync_chats(
     _check_overlap(overlap)
     check_page_size(as_int(page_size, "page_size"))
     as_bool(progress, "progress")
+    check_dataset_target(root)  # refused before any request, not once per chat
     gate = RateLimitGate()
     template = client if client is not None else Client()
     finished = itertools.count(1)  # next() on it is atomic under the GIL
@@ -226,6 +237,7 @@ def sync_chats(
 
         def one(chat_id: str) -> SyncResult:
             worker_client = template.clone(gate=gate)
+            _CHECKED.root = root
             try:
                 return sync_chat(
                     chat_id,
@@ -238,6 +250,7 @@ def sync_chats(
             except Exception as exc:  # reported per chat: one failure must not lose the others
                 return SyncResult(chat_id, error=exc)
             finally:
+                _CHECKED.root = None
                 worker_client.close()
                 bar.postfix(chats=f"{next(finished)}/{len(ids)}")
 

@@ -1,8 +1,17 @@
 """Crash-safe file replacement: readers see the old file or the new one, never half of one.
 
-Temporary files are hidden (a leading ``.``) so DuckDB globs, Spark, ``pyarrow.dataset`` and
-``polars.scan_parquet`` never pick them up, and they live beside their target so the final
-``os.replace`` is a same-filesystem rename, which POSIX makes atomic.
+A temporary file or folder is named ``.tmp-<hex>-<final name>.tmp`` (:func:`temp_path_for`):
+the leading ``.`` hides it from Spark and ``pyarrow.dataset``, and the ``.tmp`` ending keeps
+it out of every ``*.parquet`` glob (DuckDB, ``polars.scan_parquet``), whatever it holds. It
+is written on the filesystem of its target, so the final ``os.replace`` is a rename, which
+POSIX makes atomic. Earlier versions named them ``.tmp-<hex>-<final name>`` (ending in
+``.parquet`` for a table): :func:`is_temp_name` knows both, so their leftovers are still
+recognised and removed.
+
+>>> temp_path_for(Path("lake/part-0.parquet")).name.endswith("-part-0.parquet.tmp")
+True
+>>> is_temp_name(".tmp-0123456789ab-part-0.parquet"), is_temp_name("part-0.parquet")
+(True, False)
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ from postpress_frames._args import as_path
 __all__ = [
     "BACKUP_SUFFIX",
     "TMP_PREFIX",
+    "TMP_SUFFIX",
     "commit_file",
+    "is_temp_name",
     "recover_dir",
     "replace_dir_atomically",
     "temp_path_for",
@@ -27,6 +38,7 @@ __all__ = [
 ]
 
 TMP_PREFIX = ".tmp-"
+TMP_SUFFIX = ".tmp"
 BACKUP_SUFFIX = ".previous"
 
 
@@ -38,14 +50,23 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (where the filesystem lets a folder be opened)."""
     with contextlib.suppress(OSError):  # some filesystems refuse to open directories
         _fsync_file(path)
 
 
 def temp_path_for(target: Path) -> Path:
-    """A hidden, unique sibling of ``target`` for writing before the atomic rename."""
-    return target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.name}")
+    """A hidden, unique sibling of ``target`` for writing before the atomic rename.
+
+    Its name never ends in ``.parquet``, so no reader's glob matches it.
+    """
+    return target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.name}{TMP_SUFFIX}")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is that of a temporary file of this package (of any version)."""
+    return name.startswith(TMP_PREFIX)
 
 
 def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
@@ -70,7 +91,7 @@ def commit_file(tmp: Path, target: Path) -> None:
     """Flush ``tmp`` to disk and rename it onto ``target`` (atomic on POSIX)."""
     _fsync_file(tmp)
     os.replace(tmp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 @contextlib.contextmanager
@@ -95,12 +116,12 @@ def replace_dir_atomically(target: Path) -> Iterator[Path]:
         yield staging
         for child in staging.iterdir():
             _fsync_file(child)
-        _fsync_dir(staging)
+        fsync_dir(staging)
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         if target.exists():
             os.replace(target, backup)
         os.replace(staging, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         shutil.rmtree(backup, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

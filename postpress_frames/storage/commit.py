@@ -1,15 +1,43 @@
 """Replace a chat's four table files as one unit, and finish a replacement a crash cut short.
 
-:func:`write_chat` writes each table beside its target under a hidden temporary name, then
-puts a small journal (``messages/chat_id=<chat>/.commit.json``, a JSON list of
-``[temporary, target]`` paths relative to the root, in :data:`WRITE_ORDER`) in place, and
-only then renames the files. Once the journal exists the change is decided: a process that
-dies during the renames has them finished by the next reader or writer of that chat
-(:func:`recover_chat`), so no reader ever sees one table new and another one old.
+:func:`write_chat` is the only code that replaces a chat's files. It
+
+1. calls :func:`recover_chat`: a journal a killed writer left is finished, the chat's folders
+   of an earlier version are moved to their current names (below), and what a killed writer
+   left in the commit folder is deleted;
+2. writes each table to ``root/.commit/chat_id=<chat>/.tmp-<hex>-<table>.parquet.tmp``:
+   outside the table folders and not ending in ``.parquet``, so no reader sees it;
+3. puts the journal ``root/.commit/chat_id=<chat>/journal.json`` in place atomically: a JSON
+   list of ``[temporary, target]`` paths relative to the root, in :data:`WRITE_ORDER`. From
+   then on the change is decided;
+4. renames each temporary file onto ``root/<table>/chat_id=<chat>/part-0.parquet`` (one
+   atomic ``os.replace`` each, on the same filesystem), then deletes the journal.
+
+A process that dies during step 4 has the renames finished by the next reader or writer of
+that chat (:func:`recover_for_reading`, :func:`recover_chat`), so once any reader has looked,
+no table of the chat is new while another one is old. A process that dies before step 3
+leaves the previous files, and temporary files the next writer deletes.
+
+Journals of earlier versions (``messages/chat_id=<chat>/.commit.json``, naming temporary
+files beside their targets, ``.tmp-<hex>-part-0.parquet``) are read and rolled forward the
+same way, wherever they are.
+
+**Moving a chat of an earlier version to its current folder names.** For a chat whose folder
+name changed with the escaping (see :mod:`postpress_frames.storage.layout`), :func:`recover_chat`
+renames each table's folder ``root/<table>/<legacy name>`` to ``root/<table>/<current name>``,
+one ``os.replace`` of the whole folder each, before anything new is written. Each table of the
+chat is thus in exactly one folder at every instant, holding the same file: a reader sees the
+chat once, never twice and never not at all (the package's readers look under both names; a
+directory listing that races the rename itself may, as POSIX allows, list both names or
+neither, and :func:`~postpress_frames.storage.dataset.scan_dataset` drops the duplicate). A
+crash between the renames of two tables leaves some tables under each name, which readers
+handle and the next writer finishes. If a table is stored under both names (two versions
+wrote the chat), the writer refuses with a :class:`~postpress_frames.StorageError` instead of
+choosing, and readers read the current name.
 
 >>> from postpress_frames.tables.chat_frames import ChatFrames
 >>> write_chat("lake", "chat_1", ChatFrames.empty())
->>> sorted(p.parent.name for p in Path("lake").glob("*/*/part-0.parquet"))
+>>> sorted(p.parent.name for p in Path("lake").glob("*/*/*.parquet"))
 ['chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1']
 """
 
@@ -17,6 +45,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,14 +54,25 @@ from pathlib import Path
 import polars as pl
 
 from postpress_frames._args import as_path
-from postpress_frames._exceptions import ConfigurationError
-from postpress_frames.storage.atomic import TMP_PREFIX, commit_file, temp_path_for, write_atomic
+from postpress_frames._exceptions import ConfigurationError, StorageError
+from postpress_frames.storage.atomic import (
+    commit_file,
+    fsync_dir,
+    is_temp_name,
+    temp_path_for,
+    write_atomic,
+)
 from postpress_frames.storage.layout import (
+    COMMITS,
+    PART_FILE,
+    commit_dir,
     journal_glob,
     journal_path,
+    legacy_journal_glob,
+    legacy_journal_paths,
     part_file,
-    partition_dir,
-    staging_dir,
+    partition_dirs,
+    staging_dirs,
 )
 from postpress_frames.storage.parquet import write_table
 from postpress_frames.tables.schemas import TABLE_MODELS, without_chat_id
@@ -39,12 +80,16 @@ from postpress_frames.tables.schemas import TABLE_MODELS, without_chat_id
 __all__ = [
     "WRITE_ORDER",
     "commit_chat",
+    "make_dataset_folders",
+    "move_legacy_folders",
     "recover_chat",
     "recover_for_reading",
     "remove_leftovers",
     "write_chat",
     "write_hidden",
 ]
+
+logger = logging.getLogger("postpress_frames")
 
 Table = pl.DataFrame | pl.LazyFrame
 
@@ -53,14 +98,22 @@ Table = pl.DataFrame | pl.LazyFrame
 WRITE_ORDER = ("attachments", "reactions", "seen_by", "messages")
 
 
+def make_dataset_folders(root: Path) -> None:
+    """Create ``root`` and its four table folders (a dataset of no chats) if they are not
+    there: what write_dataset and sync_chat made reads back as a dataset even when it
+    stored no chat."""
+    for table in TABLE_MODELS:
+        (root / table).mkdir(parents=True, exist_ok=True)
+
+
 def write_hidden(root: Path, chat_id: str, table: str, frame: Table) -> Path:
-    """Write ``frame`` beside its target under a hidden name; return that temporary file.
+    """Write ``frame`` to a temporary file in the chat's commit folder; return that file.
 
     A LazyFrame is streamed to the file (see :func:`~postpress_frames.storage.parquet.write_table`).
     """
-    target = part_file(root, table, chat_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(target)
+    folder = commit_dir(root, chat_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(folder / f"{table}.parquet")
     try:
         write_table(frame, tmp)
     except BaseException:
@@ -69,17 +122,37 @@ def write_hidden(root: Path, chat_id: str, table: str, frame: Table) -> Path:
     return tmp
 
 
+def _drop_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is empty (a chat's commit folder once its work is done)."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def _roll_forward(root: Path, journal: Path) -> None:
-    """Do the renames ``journal`` lists whose temporary file is still there, then drop it."""
+    """Do the renames ``journal`` lists whose temporary file is still there, then drop it.
+
+    A reader and the writer may roll the same journal forward at once: a temporary file
+    that vanishes under one of them was renamed by the other, which is no error.
+    """
     moves = json.loads(journal.read_text(encoding="utf-8"))
     for tmp, target in moves:
         if (root / tmp).is_file():
-            commit_file(root / tmp, root / target)
-    journal.unlink()
+            folder = (root / target).parent
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                fsync_dir(folder.parent)
+            try:
+                commit_file(root / tmp, root / target)
+            except FileNotFoundError:
+                if (root / tmp).exists() or not (root / target).is_file():
+                    raise
+    journal.unlink(missing_ok=True)
+    if journal.parent.parent.name == COMMITS:
+        _drop_empty(journal.parent)
 
 
 def commit_chat(root: Path, chat_id: str, written: Mapping[str, Path]) -> None:
-    """Move a chat's hidden, fully written table files into place, as one unit.
+    """Move a chat's fully written temporary table files into place, as one unit.
 
     ``written`` maps every table to its temporary file (from :func:`write_hidden`). The
     journal of the renames is committed first: from then on the change is decided, and a
@@ -122,14 +195,85 @@ def write_chat(root: str | Path, chat_id: str, tables: Mapping[str, Table]) -> N
     finally:
         for tmp in written.values():
             tmp.unlink(missing_ok=True)
+        _drop_empty(commit_dir(root, chat_id))
+
+
+def _journals(root: Path, chat_id: str | None) -> list[Path]:
+    """The journals of ``chat_id`` (of every chat for None) that exist, older versions' first."""
+    if chat_id is None:
+        return [*root.glob(legacy_journal_glob()), *root.glob(journal_glob())]
+    candidates = [*legacy_journal_paths(root, chat_id), journal_path(root, chat_id)]
+    return [journal for journal in candidates if journal.is_file()]
+
+
+def _remove_temps_in(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if is_temp_name(entry.name) and entry.is_file():
+            logger.debug("removing %s, left by a writer that was killed", entry)
+            entry.unlink(missing_ok=True)
+
+
+def move_legacy_folders(root: Path, chat_id: str) -> None:
+    """Rename the chat's folders named by an earlier version to their current names.
+
+    One atomic rename of the whole folder per table (see the module docstring). Nothing but
+    temporary files is deleted; a table stored under both names is refused.
+    """
+    for table in TABLE_MODELS:
+        folders = partition_dirs(root, table, chat_id)
+        if len(folders) == 1 or not folders[1].is_dir():
+            continue
+        current, legacy = folders
+        if not (legacy / PART_FILE).is_file():  # no table there: only what a killed run left
+            _remove_temps_in(legacy)
+            _drop_empty(legacy)
+            continue
+        if (current / PART_FILE).is_file():
+            raise StorageError(
+                f"chat {chat_id!r} is stored under two folder names, {current.name!r} and "
+                f"{legacy.name!r} (written by two versions of postpress-frames?); refusing to "
+                "choose: delete the folders of the out-of-date copy",
+                path=current.parent,
+            )
+        if current.is_dir():  # holds no table: an empty folder, or what a killed run left
+            _remove_temps_in(current)
+            try:
+                current.rmdir()
+            except OSError:
+                raise StorageError(
+                    f"holds files postpress-frames did not write; refusing to move chat "
+                    f"{chat_id!r} there from {legacy.name!r}",
+                    path=current,
+                ) from None
+        os.replace(legacy, current)
+        fsync_dir(current.parent)
+        logger.debug("moved %s to %s (the folder name of this version)", legacy, current.name)
+
+
+def _remove_temps(root: Path, chat_id: str) -> None:
+    """Delete temporary files a killed writer of this chat left (after its journal is done)."""
+    _remove_temps_in(commit_dir(root, chat_id))
+    for table in TABLE_MODELS:
+        for folder in partition_dirs(root, table, chat_id):
+            _remove_temps_in(folder)
+    _drop_empty(commit_dir(root, chat_id))
 
 
 def recover_chat(root: str | Path, chat_id: str) -> None:
-    """Finish a commit of ``chat_id`` that a crash interrupted (nothing to do otherwise)."""
+    """Before writing a chat: finish a commit of it that a crash interrupted, move its folders
+    of an earlier version to their current names, and delete the temporary files a killed
+    writer left (see the module docstring). Nothing to do otherwise.
+
+    Only a writer of the chat calls it: the temporary files it deletes would be those of a
+    writer running at the same time.
+    """
     root = as_path(root, "root")
-    journal = journal_path(root, chat_id)
-    if journal.is_file():
+    for journal in _journals(root, chat_id):
         _roll_forward(root, journal)
+    move_legacy_folders(root, chat_id)
+    _remove_temps(root, chat_id)
 
 
 def recover_for_reading(root: Path, chat_id: str | None) -> None:
@@ -137,23 +281,16 @@ def recover_for_reading(root: Path, chat_id: str | None) -> None:
 
     ``chat_id=None`` finishes those of every chat.
     """
-    journals = (
-        [journal_path(root, chat_id)]
-        if chat_id is not None
-        else list((root / "messages").glob(journal_glob()))
-    )
-    for journal in journals:
-        if journal.is_file():
-            with contextlib.suppress(OSError):
-                _roll_forward(root, journal)
+    for journal in _journals(root, chat_id):
+        with contextlib.suppress(OSError):
+            _roll_forward(root, journal)
 
 
 def remove_leftovers(root: Path, chat_id: str) -> None:
-    """Delete what a writer of this chat that died left behind: staging and hidden files.
+    """Delete what a writer of this chat that died left behind: staging and temporary files.
 
     Call it after :func:`recover_chat`, which still needs the journal's temporary files.
     """
-    shutil.rmtree(staging_dir(root, chat_id), ignore_errors=True)
-    for table in TABLE_MODELS:
-        for tmp in partition_dir(root, table, chat_id).glob(f"{TMP_PREFIX}*"):
-            tmp.unlink(missing_ok=True)
+    for staging in staging_dirs(root, chat_id):
+        shutil.rmtree(staging, ignore_errors=True)
+    _remove_temps(root, chat_id)

@@ -8,15 +8,34 @@ Layout (one file per table and chat, so a chat is replaced with one atomic renam
     root/reactions/chat_id=<chat>/part-0.parquet
     root/seen_by/chat_id=<chat>/part-0.parquet
 
-``chat_id`` lives in the folder name only, as Hive writers do; DuckDB
-(``read_parquet('root/messages/*/*.parquet', hive_partitioning=true)``), Spark,
-``pyarrow.dataset`` and ``polars.scan_parquet`` give it back as a column of every table.
-Values are percent-encoded (``/`` becomes ``%2F``), which all of them decode, so a partition
-folder can never escape ``root``.
+``chat_id`` lives in the folder name only, as Hive writers do, escaped as Hive and Spark
+escape it (``/`` becomes ``%2F``, ``é`` and spaces stay), so a partition folder never
+escapes ``root``, and DuckDB (``read_parquet('root/messages/*/*.parquet',
+hive_partitioning=true, hive_types={'chat_id': VARCHAR})``), Spark, ``pyarrow.dataset`` and
+``polars.scan_parquet`` give it back, unchanged, as a column of every table. Work in
+progress (a commit, a sync's batches) lives in ``root/.commit`` and ``root/.staging``, under
+names no reader matches.
 
 A chat's four files are replaced as one unit (:func:`postpress_frames.storage.commit.write_chat`):
 readers finish a commit a crash interrupted, so no reader ever sees one table new and
 another one old.
+
+**Writing.** ``root`` must be absent, an empty folder or a dataset (a folder holding only
+the table folders of ``chat_id=`` partitions, ``.staging`` and ``.commit``): anything else,
+a file or a folder of other files, is refused with a :class:`~postpress_frames.StorageError`
+before anything is written (:func:`check_dataset_target`; ``sync_chat`` checks it before its
+first request). Nothing in ``root`` but the package's own files is ever deleted or replaced.
+:func:`write_dataset` and ``sync_chat`` create the four table folders even when they store
+no chat, so what they made reads back as a dataset of no chats.
+
+**Reading.** :func:`scan_dataset`, :func:`read_chat` and :func:`chat_ids` refuse what is not
+a dataset: a missing root or an empty folder (:class:`~postpress_frames.MissingInputError`),
+a file, a fetch folder of ``write_parquet`` or a folder of other files (``StorageError``). An
+empty table folder reads as an empty table. Every file is checked before it is scanned: a
+truncated or corrupt file, or one whose columns or dtypes are not the schema's, is a
+``StorageError`` naming it. Only ``part-0.parquet`` of a ``chat_id=`` folder is read: what a
+killed run of an earlier version left beside it is skipped and logged at debug level
+(logger ``postpress_frames``). ``chat_id`` is always a string (``00123`` stays ``00123``).
 
 >>> from postpress_frames.tables.build import frames_from_pages
 >>> from postpress_frames.testing import demo_chat
@@ -27,27 +46,44 @@ another one old.
 50
 >>> read_chat("lake", "chat_demo") == frames
 True
+>>> read_chat("lake", "chat_unknown")
+Traceback (most recent call last):
+...
+postpress_frames._exceptions.MissingInputError: lake: holds no chat 'chat_unknown' (it holds ...)
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from postpress_frames._args import as_path, as_str
-from postpress_frames._exceptions import ArgumentTypeError
-from postpress_frames.storage.commit import recover_for_reading, write_chat
+from postpress_frames._exceptions import (
+    ArgumentTypeError,
+    ConfigurationError,
+    MissingInputError,
+    StorageError,
+)
+from postpress_frames._outputs import check_folder_target
+from postpress_frames.storage.commit import make_dataset_folders, recover_for_reading, write_chat
 from postpress_frames.storage.layout import (
+    DATASET_FOLDERS,
     PART_FILE,
     PARTITION_KEY,
+    chat_folder,
     check_table,
-    part_file,
+    decode_chat_folder,
+    foreign_entries,
+    is_dataset,
     partition_dir,
-    partition_glob,
+    partition_dirs,
     table_glob,
 )
+from postpress_frames.storage.parquet import MANIFEST, check_schema, parquet_schema
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import TABLE_MODELS, key_column, polars_schema
 
@@ -55,17 +91,74 @@ __all__ = [
     "PARTITION_KEY",
     "PART_FILE",
     "chat_ids",
+    "check_dataset_target",
     "message_count",
     "newest_timestamp",
     "partition_dir",
     "read_chat",
+    "readable_dataset",
     "scan_dataset",
     "scan_stored",
     "scan_table",
     "split_by_chat",
+    "stored_file",
+    "stored_files",
     "table_glob",
     "write_dataset",
 ]
+
+
+logger = logging.getLogger("postpress_frames")
+
+
+def check_dataset_target(root: str | Path) -> Path:
+    """``root`` when a dataset may be written there: absent, an empty folder or a dataset.
+
+    Anything else is refused with a StorageError naming it and what it holds.
+
+    >>> _ = Path("notes.txt").write_text("mine")
+    >>> check_dataset_target("notes.txt")
+    Traceback (most recent call last):
+    ...
+    postpress_frames._exceptions.StorageError: notes.txt: is a file, not a folder; refusing ...
+    """
+    root = as_path(root, "root")
+    return check_folder_target(
+        root, what="a dataset", ours=is_dataset, replaced=False, foreign=foreign_entries
+    )
+
+
+def readable_dataset(root: Path) -> Path:
+    """``root`` when it is a dataset to read; a MissingInputError or StorageError otherwise."""
+    if not os.path.lexists(root):
+        raise MissingInputError("does not exist (no dataset there)", path=root)
+    if not root.is_dir():
+        hint = (
+            " (read one Parquet file with polars.read_parquet)" if root.suffix == ".parquet" else ""
+        )
+        raise StorageError(f"is a file, not a dataset folder{hint}", path=root)
+    if (root / MANIFEST).is_file():
+        raise StorageError(
+            f"is a fetch folder (it holds {MANIFEST}), not a dataset: read it with read_parquet",
+            path=root,
+        )
+    with os.scandir(root) as entries:
+        if not any(entries):
+            raise MissingInputError(
+                "is an empty folder, not a dataset (write_dataset and sync_chat create its "
+                "table folders)",
+                path=root,
+            )
+    foreign = foreign_entries(root)
+    if foreign:
+        shown = ", ".join(repr(name) for name in foreign[:3])
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise StorageError(
+            f"is not a dataset: it holds {shown}{more} (a dataset root holds only "
+            f"{', '.join(DATASET_FOLDERS)}, and a table folder only chat_id= folders)",
+            path=root,
+        )
+    return root
 
 
 def split_by_chat(frames: ChatFrames) -> dict[str, ChatFrames]:
@@ -86,14 +179,21 @@ def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
     """Validate ``frames`` and write each chat's tables into the dataset at ``root``.
 
     Chats already in the dataset but absent from ``frames`` are left as they are; the chats
-    in ``frames`` are replaced whole, each as one unit (see the module docstring). Returns
-    the chat ids written.
+    in ``frames`` are replaced whole, each as one unit (see the module docstring), and moved
+    to their current folder names if an earlier version wrote them. Returns the chat ids
+    written. ``root`` must be absent, empty or a dataset (see the module docstring).
     """
     if not isinstance(frames, ChatFrames):
         raise ArgumentTypeError("frames", "ChatFrames", frames)
-    root = as_path(root, "root")
+    root = check_dataset_target(root)
+    if "original" not in frames.messages.columns:
+        raise ConfigurationError(
+            "a dataset's messages table keeps the 'original' column; frames built with "
+            "include_original=False can be written with write_parquet, not write_dataset"
+        )
     frames.validate()
     per_chat = split_by_chat(frames)
+    make_dataset_folders(root)
     for chat_id, chat in per_chat.items():
         write_chat(root, chat_id, chat)
     return list(per_chat)
@@ -113,69 +213,155 @@ def _with_partition(table: str) -> dict[str, pl.DataType]:
     return {PARTITION_KEY: pl.String(), **dict(schema)}
 
 
+def stored_file(root: Path, table: str, chat_id: str) -> Path | None:
+    """The part file of ``chat_id``'s rows of ``table``, under the current folder name or
+    the one of an earlier version; None when the chat has none."""
+    folders = partition_dirs(root, table, chat_id)
+    for folder in [*folders, folders[0]]:  # the current one again: it may have just moved
+        if (folder / PART_FILE).is_file():
+            return folder / PART_FILE
+    return None
+
+
+def stored_files(root: Path, table: str) -> dict[str, Path]:
+    """Every chat's part file of ``table``: chat id -> file, in folder name order.
+
+    Anything else in the table folder (a killed run's leftovers of an earlier version,
+    foreign files) is skipped and logged at debug level; a chat stored under both folder
+    names is read from the current one.
+    """
+    folder = root / table
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        return found
+    with os.scandir(folder) as scanned:
+        entries = sorted(scanned, key=lambda entry: entry.name)
+    debug = logger.isEnabledFor(logging.DEBUG)
+    for entry in entries:
+        chat_id = decode_chat_folder(entry.name) if entry.is_dir() else None
+        if chat_id is None:
+            logger.debug("skipping %s: not a partition folder of postpress-frames", entry.path)
+            continue
+        if debug:  # what else is there: only worth a listing when it is logged
+            with os.scandir(entry.path) as inside:
+                others = sorted(e.name for e in inside if e.name != PART_FILE)
+            if others:
+                logger.debug("skipping %s in %s: not part files", others, entry.path)
+        file = Path(entry.path) / PART_FILE
+        if not file.is_file():
+            continue
+        if chat_id in found:
+            logger.debug(
+                "chat %r is stored under two folder names; reading the current one", chat_id
+            )
+            if entry.name != chat_folder(chat_id):
+                continue
+        found[chat_id] = file
+    return found
+
+
+def _checked(file: Path, table: str) -> Path:
+    """``file`` once its footer says it holds ``table`` as stored; a StorageError otherwise."""
+    check_schema(file, table, parquet_schema(file), _file_schema(table))
+    return file
+
+
 def scan_stored(root: str | Path, table: str, chat_id: str) -> pl.LazyFrame:
     """Lazily scan one chat's file of ``table`` as stored: in order, without ``chat_id``.
 
-    A chat that is not stored scans to no rows.
+    A chat that is not stored scans to no rows (a sync's first run reads it so).
     """
     root, table = as_path(root, "root"), check_table(table)
     recover_for_reading(root, as_str(chat_id, "chat_id"))
     schema = _file_schema(table)
-    source = part_file(root, table, chat_id)
-    if not source.is_file():
+    source = stored_file(root, table, chat_id)
+    if source is None:
         return pl.LazyFrame(schema=schema)
-    return pl.scan_parquet(source, schema=schema).select(list(schema))
+    return pl.scan_parquet(_checked(source, table), schema=schema).select(list(schema))
+
+
+_SOURCE = "__postpress_frames_source_file"
+
+
+def _scan_all(root: Path, table: str) -> pl.LazyFrame:
+    """Every chat's rows of ``table`` of the dataset ``root`` (checked), ``chat_id`` first
+    for child tables."""
+    columns = list(_with_partition(table))
+    files = {str(_checked(file, table)): chat for chat, file in stored_files(root, table).items()}
+    if not files:
+        return pl.LazyFrame(schema=_with_partition(table))
+    # The chat id of each file is the package's decoding of its folder name (both schemes),
+    # not an engine's: polars would also read every other key=value folder of the root's path.
+    lf = pl.scan_parquet(list(files), schema=_file_schema(table), include_file_paths=_SOURCE)
+    chat_column = pl.col(_SOURCE).replace_strict(files, return_dtype=pl.String)
+    return lf.with_columns(chat_column.alias(PARTITION_KEY)).select(columns)
 
 
 def scan_table(root: str | Path, table: str, *, chat_id: str | None = None) -> pl.LazyFrame:
-    """Lazily scan one table of the dataset, ``chat_id`` restored as a column.
+    """Lazily scan one table of the dataset, ``chat_id`` restored as a string column.
 
-    Messages keep the schema's column order; child tables get ``chat_id`` first.
+    Messages keep the schema's column order; child tables get ``chat_id`` first. ``root``
+    must be a dataset (see the module docstring); every file is checked before the scan.
     """
     root, table = as_path(root, "root"), check_table(table)
-    columns = list(_with_partition(table))
     if chat_id is not None:
-        chat = pl.lit(as_str(chat_id, "chat_id"), dtype=pl.String).alias(PARTITION_KEY)
+        as_str(chat_id, "chat_id")
+    readable_dataset(root)
+    if chat_id is not None:
+        chat = pl.lit(chat_id, dtype=pl.String).alias(PARTITION_KEY)
+        columns = list(_with_partition(table))
         return scan_stored(root, table, chat_id).with_columns(chat).select(columns)
     recover_for_reading(root, None)
-    if not any((root / table).glob(partition_glob())):
-        return pl.LazyFrame(schema=_with_partition(table))
-    lf = pl.scan_parquet(
-        table_glob(root, table),
-        schema=_file_schema(table),
-        hive_partitioning=True,
-        hive_schema={PARTITION_KEY: pl.String},
-        try_parse_hive_dates=False,
-    )
-    return lf.select(columns)
+    return _scan_all(root, table)
 
 
 def scan_dataset(root: str | Path) -> dict[str, pl.LazyFrame]:
     """Lazily scan every table of the dataset at ``root`` (all chats as one table each).
 
+    ``root`` must be a dataset: a missing one, a fetch folder or a folder of other files is
+    refused (see the module docstring); a dataset of no chats scans to empty tables. Every
+    file's footer is read (and checked against the schema) now; the rows when collected.
+
+    >>> write_dataset(ChatFrames.empty(), "lake")
+    []
     >>> lazy = scan_dataset("lake")
     >>> lazy["messages"].group_by("chat_id").len().collect().height
     0
     """
-    root = as_path(root, "root")
-    return {table: scan_table(root, table) for table in TABLE_MODELS}
+    root = readable_dataset(as_path(root, "root"))
+    recover_for_reading(root, None)
+    return {table: _scan_all(root, table) for table in TABLE_MODELS}
 
 
 def chat_ids(root: str | Path) -> list[str]:
-    """The chats stored in the dataset (those with a messages file)."""
-    return (
-        scan_table(root, "messages")
-        .select(pl.col(PARTITION_KEY).unique())
-        .collect()
-        .get_column(PARTITION_KEY)
-        .sort()
-        .to_list()
-    )
+    """The chats stored in the dataset (those with a messages file), sorted."""
+    root = readable_dataset(as_path(root, "root"))
+    recover_for_reading(root, None)
+    return sorted(stored_files(root, "messages"))
 
 
 def read_chat(root: str | Path, chat_id: str) -> ChatFrames:
-    """One chat of the dataset as :class:`ChatFrames` (empty tables when it is absent)."""
-    tables = {"messages": scan_table(root, "messages", chat_id=chat_id).collect()}
+    """One chat of the dataset as :class:`ChatFrames`.
+
+    A chat the dataset does not hold is a :class:`~postpress_frames.MissingInputError`
+    naming the root, never empty tables that look like a chat without messages.
+    """
+    root = as_path(root, "root")
+    as_str(chat_id, "chat_id")
+    if not root.is_dir() or (root / MANIFEST).is_file():
+        readable_dataset(root)  # says what it is instead
+    recover_for_reading(root, chat_id)
+    if stored_file(root, "messages", chat_id) is None:
+        readable_dataset(root)  # a folder that is no dataset says so; a dataset, which chats
+        stored = sorted(stored_files(root, "messages"))
+        noun = "chat" if len(stored) == 1 else "chats"
+        shown = ", ".join(repr(c) for c in stored[:3]) + (" ..." if len(stored) > 3 else "")
+        held = f"it holds {len(stored)} {noun}" + (f": {shown}" if stored else "")
+        raise MissingInputError(f"holds no chat {chat_id!r} ({held})", path=root)
+    columns = list(_with_partition("messages"))
+    chat = pl.lit(chat_id, dtype=pl.String).alias(PARTITION_KEY)
+    messages = scan_stored(root, "messages", chat_id).with_columns(chat).select(columns)
+    tables = {"messages": messages.collect()}
     for table in TABLE_MODELS:
         if table != "messages":
             tables[table] = scan_stored(root, table, chat_id).collect()

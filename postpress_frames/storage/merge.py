@@ -41,9 +41,14 @@ from typing import Self
 import polars as pl
 
 from postpress_frames._args import as_path
-from postpress_frames.storage.commit import recover_chat, remove_leftovers, write_chat
-from postpress_frames.storage.dataset import scan_stored
-from postpress_frames.storage.layout import part_file, staging_dir
+from postpress_frames.storage.commit import (
+    make_dataset_folders,
+    recover_chat,
+    remove_leftovers,
+    write_chat,
+)
+from postpress_frames.storage.dataset import scan_stored, stored_file
+from postpress_frames.storage.layout import STAGED_SUFFIX, staging_dir
 from postpress_frames.storage.parquet import write_table
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import TABLE_MODELS, key_column, without_chat_id
@@ -84,10 +89,13 @@ def _memory_run(frames: Mapping[str, pl.DataFrame]) -> _Run:
 
 
 def _staged_run(frames: Mapping[str, pl.DataFrame], folder: Path, name: str) -> _Run:
-    """Write a run's tables to ``folder/<table>/<name>.parquet``; the run scans them."""
+    """Write a run's tables to ``folder/<table>/<name>.parquet.tmp``; the run scans them.
+
+    Staged files never end in ``.parquet``, so no reader's glob of the dataset matches them.
+    """
     tables: dict[str, Table] = {}
     for table, frame in frames.items():
-        path = folder / table / f"{name}.parquet"
+        path = folder / table / f"{name}{STAGED_SUFFIX}"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_table(without_chat_id(frame), path)
         tables[table] = pl.scan_parquet(path)
@@ -243,7 +251,9 @@ class ChatUpdate:
     writer of it that died left behind (its staging folder, hidden files); leaving removes
     this update's staging folder. Batches are staged as files under
     ``root/.staging/chat_id=<chat>/`` (see :mod:`~postpress_frames.storage.layout`), except
-    the last one, so memory stays about that of one batch however large the chat.
+    the last one, so memory stays about that of one batch however large the chat. Entering
+    also moves a chat stored by an earlier version to its current folder names (see
+    :mod:`~postpress_frames.storage.commit`), so the merge reads it there.
     """
 
     def __init__(self, root: str | Path, chat_id: str) -> None:
@@ -255,6 +265,7 @@ class ChatUpdate:
         self._runs: list[_Run] = []
 
     def __enter__(self) -> Self:
+        make_dataset_folders(self.root)
         recover_chat(self.root, self.chat_id)
         remove_leftovers(self.root, self.chat_id)
         return self
@@ -291,7 +302,7 @@ class ChatUpdate:
         if not self._runs:
             return 0, 0
         root, chat_id = self.root, self.chat_id
-        stored = part_file(root, "messages", chat_id).is_file()
+        stored = stored_file(root, "messages", chat_id) is not None
         fetched = _fetched_ids(self._runs) if stored else None
         added, updated = self.fetched, 0
         if fetched is not None:

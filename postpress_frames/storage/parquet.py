@@ -3,6 +3,15 @@
 ``write_parquet(frames, path)`` writes ``messages.parquet``, ``attachments.parquet``,
 ``reactions.parquet``, ``seen_by.parquet`` and ``manifest.json`` into ``path``, atomically:
 the folder is built aside and swapped in, so a crash leaves the previous copy readable.
+It never replaces what it did not write: ``path`` must be absent, an empty folder, or a
+fetch folder of the package (a valid ``manifest.json`` and nothing but those five files);
+anything else is refused with a :class:`~postpress_frames.StorageError` naming the path and
+what is there, before anything is written.
+
+Reading checks what it reads: a missing folder or ``manifest.json`` is a
+:class:`~postpress_frames.MissingInputError`; a foreign or unreadable manifest, a truncated
+or corrupt Parquet file, a table whose columns or dtypes are not the schema's, or row counts
+that differ from the manifest's are a :class:`~postpress_frames.StorageError` naming the file.
 
 Files are zstd-compressed; timestamps are UTC-adjusted Parquet timestamps in milliseconds;
 booleans are BOOLEAN; enum-like strings are dictionary-encoded; no column is of Null type.
@@ -19,6 +28,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,24 +38,34 @@ from typing import Any
 import polars as pl
 
 from postpress_frames._args import as_path
-from postpress_frames._exceptions import ArgumentTypeError, SchemaFailure, SchemaValidationError
+from postpress_frames._exceptions import ArgumentTypeError, MissingInputError, StorageError
+from postpress_frames._outputs import check_folder_target
 from postpress_frames._version import __version__
 from postpress_frames.storage.atomic import recover_dir, replace_dir_atomically
+from postpress_frames.storage.layout import is_dataset
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS, polars_schema
 
 __all__ = [
+    "FORMAT",
     "MANIFEST",
     "Manifest",
+    "check_schema",
+    "fetch_folder_files",
+    "file_hint",
+    "is_fetch_folder",
+    "parquet_schema",
     "read_manifest",
     "read_parquet",
     "read_table",
     "rows_per_group",
+    "schema_difference",
     "write_parquet",
     "write_table",
 ]
 
 MANIFEST = "manifest.json"
+FORMAT = "postpress-frames"  # the manifest's "format"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
 
 
@@ -67,7 +87,7 @@ class Manifest:
 
     def to_json(self) -> str:
         body = {
-            "format": "postpress-frames",
+            "format": FORMAT,
             "package_version": self.package_version,
             "schema_version": self.schema_version,
             "chat_id": self.chat_id,
@@ -81,19 +101,34 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, *, where: Path) -> Manifest:
+        """The manifest in ``text``; a StorageError naming ``where`` when it is not one."""
         try:
             body = json.loads(text)
+        except ValueError as exc:
+            raise StorageError(
+                f"is not a postpress-frames manifest (not JSON: {exc})", path=where
+            ) from None
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            found = body.get("format") if isinstance(body, dict) else None
+            shown = f"format {found!r}" if found is not None else "no format field"
+            raise StorageError(
+                f"is not a postpress-frames manifest ({shown}; expected format {FORMAT!r})",
+                path=where,
+            )
+        try:
             return cls(
-                chat_ids=list(body["chat_ids"]),
-                row_counts={k: int(v) for k, v in body["row_counts"].items()},
+                chat_ids=[str(chat_id) for chat_id in body["chat_ids"]],
+                row_counts={str(k): int(v) for k, v in body["row_counts"].items()},
                 filters=dict(body.get("filters") or {}),
                 fetched_at=body.get("fetched_at"),
                 package_version=str(body["package_version"]),
                 schema_version=str(body["schema_version"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            failure = SchemaFailure("manifest", None, f"readable manifest at {where} ({exc})")
-            raise SchemaValidationError("manifest", [failure]) from exc
+            problem = f"lacks {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise StorageError(
+                f"is not a readable postpress-frames manifest ({problem})", path=where
+            ) from None
 
 
 #: A table written from a LazyFrame is streamed in row groups of about this many bytes (in
@@ -134,14 +169,22 @@ def write_parquet(
     filters: Mapping[str, object] | None = None,
     fetched_at: datetime | None = None,
 ) -> Path:
-    """Validate ``frames`` and write them to the folder ``path`` atomically; return the path.
+    """Validate ``frames`` and write them to the folder ``path`` atomically; return the path
+    (``.`` and ``..`` resolved: ``out/chat/..`` is ``out``).
 
     ``filters`` (e.g. ``{"after": "2026-01-01T00:00:00.000Z"}``) and ``fetched_at`` are
-    recorded in ``manifest.json``.
+    recorded in ``manifest.json``. ``path`` must be absent, an empty folder or an earlier
+    fetch folder (see the module docstring); the current folder and the folders holding it
+    are refused, since the swap would move them away.
 
     >>> from postpress_frames.tables.chat_frames import ChatFrames
     >>> write_parquet(ChatFrames.empty(), "out/empty").as_posix()
     'out/empty'
+    >>> _ = Path("notes.txt").write_text("mine")
+    >>> write_parquet(ChatFrames.empty(), "notes.txt")
+    Traceback (most recent call last):
+    ...
+    postpress_frames._exceptions.StorageError: notes.txt: is a file, not a folder; refusing ...
     """
     if not isinstance(frames, ChatFrames):
         raise ArgumentTypeError("frames", "ChatFrames", frames)
@@ -150,6 +193,7 @@ def write_parquet(
         raise ArgumentTypeError("filters", "a mapping of filter names to values (or None)", filters)
     if fetched_at is not None and not isinstance(fetched_at, datetime):
         raise ArgumentTypeError("fetched_at", "a datetime (or None)", fetched_at)
+    folder = _output_folder(target)
     frames.validate()
     manifest = Manifest(
         chat_ids=sorted(frames.messages.get_column("chat_id").unique().to_list()),
@@ -157,42 +201,200 @@ def write_parquet(
         filters={k: None if v is None else str(v) for k, v in (filters or {}).items()},
         fetched_at=(fetched_at or datetime.now(UTC)).isoformat(timespec="milliseconds"),
     )
-    with replace_dir_atomically(target) as staging:
+    with replace_dir_atomically(folder) as staging:
         for name, frame in frames.items():
             write_table(frame, staging / f"{name}.parquet")
         (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-    return target
+    return folder
+
+
+def fetch_folder_files() -> frozenset[str]:
+    """The names a fetch folder holds: one Parquet file per table and ``manifest.json``."""
+    return frozenset({MANIFEST, *(f"{name}.parquet" for name in TABLE_MODELS)})
+
+
+def is_fetch_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a fetch folder written by :func:`write_parquet`: a valid
+    postpress-frames ``manifest.json`` and no file or folder but the ones it writes."""
+    try:
+        entries = {entry.name: entry.is_file(follow_symlinks=False) for entry in os.scandir(folder)}
+    except OSError:
+        return False
+    if MANIFEST not in entries or not set(entries) <= fetch_folder_files():
+        return False
+    if not all(entries.values()):
+        return False
+    try:
+        Manifest.from_json((folder / MANIFEST).read_text(encoding="utf-8"), where=folder)
+    except (OSError, UnicodeDecodeError, StorageError):
+        return False
+    return True
+
+
+def _not_of_a_fetch_folder(folder: Path) -> list[str]:
+    """What in ``folder`` keeps it from being a fetch folder, for a refusal's message."""
+    with os.scandir(folder) as entries:
+        foreign = sorted(
+            entry.name
+            for entry in entries
+            if entry.name not in fetch_folder_files() or not entry.is_file(follow_symlinks=False)
+        )
+    if foreign:
+        return foreign
+    if (folder / MANIFEST).is_file():
+        return [f"{MANIFEST}, not a postpress-frames manifest"]
+    return [f"table files without a {MANIFEST}"]
+
+
+def _output_folder(target: Path) -> Path:
+    """The folder ``write_parquet`` may write to at ``target`` (the path as typed), checked.
+
+    ``..`` and ``.`` are resolved first (``out/chat/..`` is ``out``), so the folder checked
+    is the one replaced.
+    """
+    here = Path.cwd()
+    if Path(os.path.abspath(target)) in (here, *here.parents):
+        where = Path(os.path.abspath(target))
+        what = "the current folder" if where == here else "a folder holding the current folder"
+        raise StorageError(
+            f"is {what}; write_parquet replaces its target folder whole, so give it a new "
+            "subfolder (for example out/chat)",
+            path=target,
+        )
+    folder = Path(os.path.normpath(target))
+    recover_dir(folder)
+    return check_folder_target(
+        folder, what="a fetch folder", ours=is_fetch_folder, foreign=_not_of_a_fetch_folder
+    )
+
+
+def file_hint(path: Path) -> str:
+    """A hint for a Parquet file given where a folder goes ('' for other files)."""
+    return " (read one Parquet file with polars.read_parquet)" if path.suffix == ".parquet" else ""
+
+
+def _input_folder(path: Path) -> Path:
+    """``path`` when it is a folder; a MissingInputError or StorageError naming it otherwise."""
+    recover_dir(path)
+    if not os.path.lexists(path):
+        raise MissingInputError("does not exist", path=path)
+    if not path.is_dir():
+        hint = (
+            " (read one Parquet file with polars.read_parquet)" if path.suffix == ".parquet" else ""
+        )
+        raise StorageError(
+            f"is a file, not a fetch folder (a folder written by write_parquet){hint}", path=path
+        )
+    return path
 
 
 def read_manifest(path: str | Path) -> Manifest:
-    """Read the manifest of a folder written by :func:`write_parquet`."""
-    folder = as_path(path, "path")
-    recover_dir(folder)
+    """Read the manifest of a folder written by :func:`write_parquet`.
+
+    >>> _ = Path("lake/messages").mkdir(parents=True)
+    >>> read_manifest("lake")
+    Traceback (most recent call last):
+    ...
+    postpress_frames._exceptions.StorageError: lake: is a dataset (...), not a fetch folder: ...
+    """
+    folder = _input_folder(as_path(path, "path"))
     file = folder / MANIFEST
     if not file.is_file():
-        raise FileNotFoundError(f"{folder}: no {MANIFEST}; not a postpress-frames folder")
-    return Manifest.from_json(file.read_text(encoding="utf-8"), where=file)
+        if is_dataset(folder):
+            raise StorageError(
+                "is a dataset (table folders of chat_id= partitions), not a fetch folder: "
+                "read it with scan_dataset or read_chat",
+                path=folder,
+            )
+        raise MissingInputError(
+            f"no {MANIFEST}; not a folder written by write_parquet (postpress-frames fetch)",
+            path=folder,
+        )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StorageError(
+            "is not a postpress-frames manifest (not UTF-8 text)", path=file
+        ) from None
+    except OSError as exc:
+        raise StorageError(f"cannot be read ({exc.strerror or exc})", path=file) from exc
+    return Manifest.from_json(text, where=file)
+
+
+def _polars_problem(exc: BaseException) -> str:
+    """The first line of a polars or OS error, for a StorageError's message."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    lines = text.strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def parquet_schema(file: Path) -> dict[str, pl.DataType]:
+    """The schema in ``file``'s footer; a StorageError naming ``file`` when it has none.
+
+    Reads the footer only, so a truncated or corrupt file is found before any scan.
+    """
+    try:
+        return pl.read_parquet_schema(file)
+    except FileNotFoundError:
+        raise MissingInputError("does not exist", path=file) from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise StorageError(
+            f"is not a readable Parquet file (truncated or corrupt?): {_polars_problem(exc)}",
+            path=file,
+        ) from exc
+
+
+def schema_difference(expected: Mapping[str, pl.DataType], got: Mapping[str, pl.DataType]) -> str:
+    """How the columns ``got`` differ from ``expected``, for an error message ('' if equal).
+
+    >>> schema_difference({"a": pl.Int64(), "b": pl.String()}, {"a": pl.Int8(), "c": pl.String()})
+    "column 'a' is Int8, expected Int64; column 'b' is missing; column 'c' is not in the schema"
+    """
+    problems = []
+    for column, dtype in expected.items():
+        if column not in got:
+            problems.append(f"column {column!r} is missing")
+        elif got[column] != dtype:
+            problems.append(f"column {column!r} is {got[column]}, expected {dtype}")
+    problems += [
+        f"column {column!r} is not in the schema" for column in got if column not in expected
+    ]
+    if not problems and list(expected) != list(got):
+        problems.append(f"columns are in the order {list(got)}, expected {list(expected)}")
+    return "; ".join(problems)
+
+
+def check_schema(
+    file: Path, table: str, got: Mapping[str, pl.DataType], expected: Mapping[str, pl.DataType]
+) -> None:
+    """A StorageError naming ``file`` when its columns ``got`` are not ``expected``."""
+    difference = schema_difference(expected, got)
+    if difference:
+        raise StorageError(
+            f"does not hold the {table!r} table of this version's schema: {difference}",
+            path=file,
+        )
 
 
 def read_table(file: Path, name: str) -> pl.DataFrame:
     """Read one table file and check its columns and dtypes against the schema."""
-    frame = pl.read_parquet(file)
+    if not file.is_file():
+        raise StorageError(
+            f"is missing: the fetch folder is incomplete (its {MANIFEST} lists {file.name})",
+            path=file,
+        )
+    got = parquet_schema(file)
     expected = polars_schema(TABLE_MODELS[name])
-    if name == "messages" and "original" not in frame.columns:  # include_original=False
+    if name == "messages" and "original" not in got:  # include_original=False
         expected = pl.Schema({k: v for k, v in expected.items() if k != "original"})
-    if frame.schema != expected:
-        got = dict(frame.schema)
-        wrong = [
-            SchemaFailure(name, col, f"dtype {dtype} in {file} (found {got.get(col)})")
-            for col, dtype in expected.items()
-            if got.get(col) != dtype
-        ] + [
-            SchemaFailure(name, col, f"column known to the schema ({file})")
-            for col in got
-            if col not in expected
-        ]
-        raise SchemaValidationError(name, wrong)
-    return frame
+    check_schema(file, name, got, expected)
+    try:
+        return pl.read_parquet(file)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise StorageError(
+            f"is not a readable Parquet file (truncated or corrupt?): {_polars_problem(exc)}",
+            path=file,
+        ) from exc
 
 
 def read_parquet(path: str | Path) -> ChatFrames:
@@ -209,6 +411,9 @@ def read_parquet(path: str | Path) -> ChatFrames:
     frames = ChatFrames(**tables)
     counts = {name: frame.height for name, frame in frames.items()}
     if counts != manifest.row_counts:
-        check = f"row counts {counts} equal to the manifest's {manifest.row_counts}"
-        raise SchemaValidationError("manifest", [SchemaFailure("manifest", None, check)])
+        raise StorageError(
+            f"lists row counts {manifest.row_counts}, but the files hold {counts} "
+            "(a table file was replaced after it was written?)",
+            path=folder / MANIFEST,
+        )
     return frames.validate()

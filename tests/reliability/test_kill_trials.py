@@ -1,5 +1,6 @@
-"""SIGKILL of a sync in a subprocess, at seeded points: the dataset stays readable and
-valid, and one rerun makes it equal to the server's full list.
+"""SIGKILL of a sync in a subprocess, at seeded points: every engine reads each table of the
+dataset whole, as the previous or the new generation, and one rerun makes it equal to the
+server's full list.
 
 Each trial is one kind of kill point, over a fresh or an existing dataset:
 
@@ -14,8 +15,21 @@ Each trial is one kind of kill point, over a fresh or an existing dataset:
 Every trial checks that the child really was killed mid-work: it printed its ready line,
 the server saw its page requests, it says where it died (for the kill points it aims at
 itself), and its return code is ``-SIGKILL``. A child that finishes, fails or crashes at
-import fails the trial. Two quick trials run in the default suite; the twenty seeded ones,
-four of each kind, half over an existing dataset, are marked ``slow``.
+import fails the trial.
+
+Right after the kill, before anything reruns or recovers, every table is read by DuckDB
+(``read_parquet('root/<table>/*/*.parquet', hive_partitioning = true)``), polars
+(``scan_parquet`` of that glob), ``pyarrow.dataset`` and then the package's
+``scan_dataset``, last because it may finish a decided commit (see
+:mod:`tests.reliability.helpers`). Each must count every message of the chat exactly once,
+as the previous generation (nothing, over a fresh dataset) or the new one (what the rerun
+stores): never both, as when a hidden temporary file is counted beside the part file, and
+never a partial file. The package must also see the four tables from one generation.
+
+Two quick trials run in the default suite. Marked ``slow``: the twenty seeded ones, four of
+each kind, half over an existing dataset, and one kill while writing each file of a commit
+over an existing dataset (halfway through each merged table, then once they are all
+written: just before and just after the journal's rename).
 """
 
 from __future__ import annotations
@@ -34,7 +48,17 @@ import pytest
 from postpress_frames.pipeline.sync import sync_chat
 from postpress_frames.storage.dataset import read_chat
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
-from tests.reliability.helpers import client_for, ids_of, leftovers
+from tests.engines import KILL_TRIAL_READERS
+from tests.reliability.helpers import (
+    Generation,
+    client_for,
+    empty_generation,
+    generation,
+    generation_problems,
+    ids_of,
+    leftovers,
+    listing,
+)
 
 CHAT = "chat_killed"
 PAGE_SIZE = 50
@@ -123,10 +147,12 @@ def kill_point(seed: int) -> KillPoint:
 def run_trial(point: KillPoint, root: Path) -> None:
     mode, n, seed = point.mode, point.n, point.seed
     rng = random.Random(seed)
+    previous = empty_generation()
     with FakePostpress({CHAT: demo_chat(1200, chat_id=CHAT, seed=seed)}, seed=seed) as server:
         if point.incremental:
             with client_for(server) as client:
                 sync_chat(CHAT, root, client=client)
+            previous = generation(root)
             newest = server.messages(CHAT)[0]
             server.edit_message(CHAT, newest["id"], text="edited after the first sync")
             server.add_messages(CHAT, 900)
@@ -172,12 +198,28 @@ def run_trial(point: KillPoint, root: Path) -> None:
         if mode != "requests":
             assert f"{DYING} {mode} {n}" in out, f"{what}: killed elsewhere:\n{out}"
 
-        stored = read_chat(root, CHAT).validate()  # readable and valid, whatever the moment
-        assert stored.messages["id"].n_unique() == stored.messages.height
+        # What every engine sees now: the foreign ones first, the package (which may finish
+        # the commit) last, and before it read_chat and the rerun.
+        files = listing(root)
+        views: dict[str, Generation] = {
+            engine: generation(root, read) for engine, read in KILL_TRIAL_READERS.items()
+        }
+        views["scan_dataset"] = generation(root)
+
+        if views["scan_dataset"]["messages"]:
+            stored = read_chat(root, CHAT).validate()  # readable and valid, whatever the moment
+            assert stored.messages["id"].n_unique() == stored.messages.height
+        else:  # killed before the first commit: the chat is not stored (MissingInputError)
+            with pytest.raises(FileNotFoundError):
+                read_chat(root, CHAT)
 
         with client_for(server) as client:
             result = sync_chat(CHAT, root, client=client)
         assert result.ok
+        problems = generation_problems(views, previous, generation(root))
+        assert not problems, "\n".join(
+            [f"{what}: after the kill, before any rerun:", *problems, "", out.strip(), *files]
+        )
         final = read_chat(root, CHAT).validate()
         want = ids_of(server.messages(CHAT))
         assert sorted(final.messages["id"].to_list()) == want
@@ -200,3 +242,19 @@ def test_sigkill_then_rerun_quick(tmp_path: Path, point: KillPoint) -> None:
 @pytest.mark.parametrize("seed", range(TRIALS))
 def test_sigkill_then_rerun(tmp_path: Path, seed: int) -> None:
     run_trial(kill_point(seed), tmp_path / "lake")
+
+
+# Over an existing dataset: halfway through writing each merged table's hidden file (in the
+# commit's order), then with all four written, just before and just after the journal's
+# rename (the commit's first): the moments hidden files sit beside the part files.
+EACH_FILE = [
+    *(KillPoint("merge-write", n, True, 200 + n) for n in range(1, 5)),
+    KillPoint("commit-before", 1, True, 205),
+    KillPoint("commit-after", 1, True, 206),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", EACH_FILE, ids=lambda p: f"{p.mode}-{p.n}")
+def test_sigkill_while_writing_each_file(tmp_path: Path, point: KillPoint) -> None:
+    run_trial(point, tmp_path / "lake")

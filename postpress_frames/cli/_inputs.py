@@ -1,0 +1,56 @@
+"""The input of ``validate``, ``stats`` and ``report``: a fetch folder or a dataset root.
+
+A file that cannot be read never surfaces as a polars traceback. The storage readers check
+what they open (a truncated or foreign Parquet file, a foreign manifest or dataset is a
+``StorageError`` naming it); a polars error raised later, while lazy tables are read and
+computed (a damaged page behind a sound footer), is turned into one by :func:`reading`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from postpress_frames._exceptions import StorageError
+
+__all__ = ["is_fetch_folder_input", "load", "reading"]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn a polars error raised inside the block into a ``StorageError`` naming ``path``."""
+    import polars as pl
+
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        raise StorageError(f"cannot read the tables ({_first_line(exc)})", path=path) from exc
+
+
+def is_fetch_folder_input(path: Path) -> bool:
+    """Whether ``path`` is a fetch folder (it has a manifest); otherwise a dataset root."""
+    from postpress_frames.storage.parquet import MANIFEST
+
+    return (path / MANIFEST).is_file()
+
+
+def load(path: Path) -> Any:
+    """A fetch folder as ChatFrames, or a dataset root as lazy tables of all its chats."""
+    from postpress_frames.storage.dataset import chat_ids, scan_dataset
+    from postpress_frames.storage.parquet import read_parquet
+
+    with reading(path):
+        if is_fetch_folder_input(path):
+            return read_parquet(path)
+        if not chat_ids(path):
+            raise click.UsageError(f"{path}: neither a fetch folder nor a dataset with chats")
+        return scan_dataset(path)
