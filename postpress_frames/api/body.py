@@ -5,6 +5,10 @@ non-empty string ``id`` (or, where ``id`` is null or absent, ``message_id``), an
 ``cursor`` is a string or null. The client checks every page it receives with it (its fast
 path vouches for the common case), and the table builder names a bad page with it.
 
+A body in the shape of another version of the API (``data`` and ``next_cursor`` instead of
+``items`` and ``cursor``, ``is_*`` boolean flags: the v2 API) is one clear error naming the
+base URL this package expects (:data:`~postpress_frames.api.settings.DEFAULT_BASE_URL`).
+
 >>> check_body({"items": [{"id": "m1"}], "cursor": None}, page=1)
 ([('m1', {'id': 'm1'})], None)
 >>> try:
@@ -12,6 +16,11 @@ path vouches for the common case), and the table builder names a bad page with i
 ... except InvalidResponseError as error:
 ...     print(error)
 invalid response (page 3, field 'items[0].id'): expected a non-empty string, got 7 (a number)
+>>> try:
+...     check_body({"data": [], "next_cursor": None}, page=1)
+... except InvalidResponseError as error:
+...     print(error.problem[:62])
+the body looks like the v2 API (data/next_cursor instead of it
 """
 
 from __future__ import annotations
@@ -19,8 +28,29 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from postpress_frames._exceptions import InvalidResponseError, describe_json
+from postpress_frames.api.settings import DEFAULT_BASE_URL
 
-__all__ = ["check_body"]
+__all__ = ["V2_KEYS", "check_body", "looks_like_v2"]
+
+#: Page-level keys of the v2 API's lists (``data``, ``next_cursor``, ``total_count``).
+V2_KEYS = frozenset({"data", "next_cursor", "total_count"})
+
+
+def looks_like_v2(body: Any) -> bool:
+    """Whether a body without ``items`` is a page of the v2 API (``data``, ``next_cursor``).
+
+    >>> looks_like_v2({"data": [{"is_seen": True}], "next_cursor": "c2"}), looks_like_v2([])
+    (True, False)
+    """
+    return isinstance(body, dict) and "items" not in body and bool(V2_KEYS & body.keys())
+
+
+def _v2_problem() -> str:
+    return (
+        "the body looks like the v2 API (data/next_cursor instead of items/cursor, boolean "
+        "is_* flags), not the v1 API this package reads: use the base URL "
+        f"{DEFAULT_BASE_URL} (POSTPRESS_BASE_URL or Client(base_url=...))"
+    )
 
 
 def check_body(
@@ -38,6 +68,8 @@ def check_body(
 
     if not isinstance(body, dict):
         invalid(f"expected a JSON object with 'items', got {describe_json(body)}", None)
+    if looks_like_v2(body):
+        invalid(_v2_problem(), None)
     if "items" not in body:
         invalid("the required field is missing", "items")
     raw_items = body["items"]
