@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+import postpress_frames.tables.reader as reader_module
 import postpress_frames.tables.screen as screen_module
 from postpress_frames._exceptions import ArgumentTypeError, InvalidResponseError
 from postpress_frames.api.seen import SeenIds
@@ -239,29 +240,57 @@ def test_a_missing_id_names_page_and_item() -> None:
     assert "neither 'id' nor 'message_id'" in str(error)
 
 
-@pytest.mark.parametrize("value", [2, -1, 1.5, "yes", "1", True, 10])
-def test_a_flag_other_than_0_or_1_is_an_error_never_true(value: Any) -> None:
-    if value == "1":  # the JSON string "1" is read as the flag 1 (documented leniency)
-        assert build(page_of(full_message(hidden=value))).messages["hidden"][0] is True
-        return
+@pytest.mark.parametrize("value", [2, -1, 1.5, "yes", "true", "", 10, [1], {}])
+def test_a_flag_other_than_0_1_true_or_false_is_an_error(value: Any) -> None:
     error = error_of(page_of(full_message()), page_of(full_message(id="m7", hidden=value)))
     assert (error.page, error.field, error.message_id) == (2, "hidden", "m7")
-    assert "expected 0 or 1" in str(error)
+    assert "expected 0, 1, true or false" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, False), (1, True), ("0", False), ("1", True), (False, False), (True, True)],
+)
+def test_json_booleans_are_flags_with_the_same_meaning_as_0_and_1(
+    value: Any, expected: bool
+) -> None:
+    # "0"/"1" as JSON strings: the documented leniency; true/false: what real payloads send
+    flags = dict.fromkeys(FLAGS, value)
+    frames = build(page_of(full_message(**flags)))
+    assert frames.messages.select(FLAGS).row(0) == (expected,) * len(FLAGS)
+
+
+def test_flags_mixing_numbers_and_booleans_on_one_page() -> None:
+    page = page_of(full_message(id="a", seen=True, hidden=0), full_message(id="b", seen=0))
+    frames = build(page)
+    assert frames.messages.select("id", "seen", "hidden").rows() == [
+        ("a", True, False),
+        ("b", False, False),
+    ]
 
 
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        (True, "got true (a JSON boolean)"),
         ("yes", 'got "yes" (a string)'),
-        ("true", 'got "true" (a string)'),
+        ("true", 'got "true" (a string)'),  # a JSON string, not the JSON boolean true
         (2, "got 2 (a number)"),
         (1.5, "got 1.5 (a number)"),
     ],
 )
 def test_a_bad_flag_is_quoted_as_json(value: Any, shown: str) -> None:
     error = error_of(page_of(full_message(id="m7", hidden=value)))
-    assert str(error).endswith(f"expected 0 or 1, {shown}"), str(error)
+    assert error.problem.startswith(f"expected 0, 1, true or false, {shown}"), str(error)
+    assert "'true'" not in str(error)  # a JSON value is never quoted the Python way
+
+
+def test_a_message_level_error_says_quarantine_would_keep_the_rest() -> None:
+    error = error_of(page_of(full_message(id="m7", hidden="yes")))
+    assert str(error).endswith(
+        '(on_invalid="quarantine" would set this message aside and keep the rest)'
+    )
+    page_level = error_of(b'{"items": [], "cursor": 5}')
+    assert "quarantine" not in str(page_level)
 
 
 @pytest.mark.parametrize(
@@ -271,7 +300,7 @@ def test_a_bad_flag_is_quoted_as_json(value: Any, shown: str) -> None:
 def test_a_bad_receipt_is_quoted_as_json(value: Any, shown: str) -> None:
     error = error_of(page_of(full_message(id="m7", seen_by={"att.2": True, "att.8": value})))
     assert error.field == "seen_by.att.8"
-    assert str(error).endswith(f"expected a timestamp string or a boolean, {shown}"), str(error)
+    assert error.problem.startswith(f"expected a timestamp string or a boolean, {shown}")
 
 
 @pytest.mark.parametrize(
@@ -419,6 +448,7 @@ def test_a_coerced_value_is_found_on_any_page_of_a_long_chat(
     monkeypatch: pytest.MonkeyPatch, path: tuple[str | int, ...], value: Any, field: str, words: str
 ) -> None:
     monkeypatch.setattr(screen_module, "SEARCH_BYTES", 5_000)  # many small searches
+    monkeypatch.setattr(reader_module, "READ_BYTES", 20_000)  # and many small reads
     pages = [page_of(full_message(id=f"m{n}")) for n in range(1, 30)]
     pages[20] = page_of(full_message(id="x"), with_value(path, value, id="bad"))
     error = error_of(*pages)
@@ -482,6 +512,8 @@ def test_an_unlisted_field_reusing_a_key_name_is_not_taken_for_a_coerced_value()
     with pytest.warns(UnknownFieldWarning, match="extra"):
         frames = frames_from_pages([page_of(message)])
     assert frames.messages["behavior"].to_list() == [0]
+    kept = json.loads(frames.messages["extra"].item())
+    assert kept == {"extra": {"behavior": 1.5, "provider_id": 7, "reply_by": "x"}}
 
 
 def test_the_first_bad_value_is_reported_with_a_count_of_the_others() -> None:
@@ -561,7 +593,15 @@ def test_unlisted_fields_are_named_in_one_warning_with_counts() -> None:
         "total (1 value)",
     ):
         assert part in text
+    assert "`original`" not in text  # LinkedIn sends original: "" (it keeps nothing)
     assert "pinned" not in frames.messages.columns
+    assert frames.messages.select("id", "extra").rows() == [
+        ("m1", '{"pinned":true}'),
+        ("m2", '{"pinned":false}'),
+    ]
+    blurred = frames.attachments.filter(pl.col("extra").is_not_null())
+    assert blurred.select("id", "extra").rows() == [("b", '{"blurhash":"x","size.depth":3}')]
+    assert frames.reactions["extra"].null_count() == frames.reactions.height
 
 
 def test_seen_by_keys_are_not_taken_for_unlisted_fields() -> None:

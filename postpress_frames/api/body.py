@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 from postpress_frames._exceptions import InvalidResponseError, describe_json
 from postpress_frames.api.settings import DEFAULT_BASE_URL
 
-__all__ = ["V2_KEYS", "check_body", "looks_like_v2"]
+__all__ = ["V2_KEYS", "check_body", "check_page", "looks_like_v2", "message_id_of"]
 
 #: Page-level keys of the v2 API's lists (``data``, ``next_cursor``, ``total_count``).
 V2_KEYS = frozenset({"data", "next_cursor", "total_count"})
@@ -53,18 +53,41 @@ def _v2_problem() -> str:
     )
 
 
-def check_body(
-    body: Any, *, page: int, chat_id: str | None = None
-) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-    """Check a 200 body against the contract; return (id, item) pairs and the cursor.
+def message_id_of(item: Any, index: int) -> tuple[str | None, str | None, str | None]:
+    """(message id, field, problem) of item ``index``: the id and no problem, or None and
+    what is wrong (not an object, no ``id`` nor ``message_id``, not a non-empty string).
 
-    Raises :class:`InvalidResponseError` naming the page, the field and the value.
+    >>> message_id_of({"id": None, "message_id": "m2"}, 0), message_id_of({"id": ""}, 4)[1:]
+    (('m2', None, None), ('items[4].id', 'expected a non-empty string, got "" (a string)'))
     """
+    if not isinstance(item, dict):
+        return None, f"items[{index}]", f"expected a message object, got {describe_json(item)}"
+    key = "id" if item.get("id") is not None or "message_id" not in item else "message_id"
+    if key not in item:
+        return None, f"items[{index}].id", "the message has neither 'id' nor 'message_id'"
+    message_id = item[key]
+    if not isinstance(message_id, str) or not message_id:
+        problem = f"expected a non-empty string, got {describe_json(message_id)}"
+        return None, f"items[{index}].{key}", problem
+    return message_id, None, None
 
-    def invalid(problem: str, field: str | None, message_id: str | None = None) -> NoReturn:
-        raise InvalidResponseError(
-            problem, page=page, field=field, message_id=message_id, chat_id=chat_id
-        )
+
+def check_page(body: Any, *, page: int, chat_id: str | None = None) -> tuple[list[Any], str | None]:
+    """The page-level part of the contract: a JSON object whose ``items`` is an array and
+    whose ``cursor`` is a string or null. Returns the raw items and the cursor; the items
+    themselves are not checked (:func:`message_id_of` does that, one by one).
+    """
+    raw_items = _page_items(body, page=page, chat_id=chat_id)
+    return raw_items, _cursor(body, page=page, chat_id=chat_id)
+
+
+def _invalid(problem: str, field: str | None, *, page: int, chat_id: str | None) -> NoReturn:
+    raise InvalidResponseError(problem, page=page, field=field, chat_id=chat_id)
+
+
+def _page_items(body: Any, *, page: int, chat_id: str | None) -> list[Any]:
+    def invalid(problem: str, field: str | None) -> NoReturn:
+        _invalid(problem, field, page=page, chat_id=chat_id)
 
     if not isinstance(body, dict):
         invalid(f"expected a JSON object with 'items', got {describe_json(body)}", None)
@@ -75,21 +98,31 @@ def check_body(
     raw_items = body["items"]
     if not isinstance(raw_items, list):
         invalid(f"expected an array, got {describe_json(raw_items)}", "items")
-    items: list[tuple[str, dict[str, Any]]] = []
-    for index, item in enumerate(raw_items):
-        if not isinstance(item, dict):
-            invalid(f"expected a message object, got {describe_json(item)}", f"items[{index}]")
-        key = "id" if item.get("id") is not None or "message_id" not in item else "message_id"
-        if key not in item:
-            invalid("the message has neither 'id' nor 'message_id'", f"items[{index}].id")
-        message_id = item[key]
-        if not isinstance(message_id, str) or not message_id:
-            invalid(
-                f"expected a non-empty string, got {describe_json(message_id)}",
-                f"items[{index}].{key}",
-            )
-        items.append((message_id, item))
+    return raw_items
+
+
+def _cursor(body: dict[str, Any], *, page: int, chat_id: str | None) -> str | None:
     cursor = body.get("cursor")
     if cursor is not None and not isinstance(cursor, str):
-        invalid(f"expected a string or null, got {describe_json(cursor)}", "cursor")
-    return items, cursor or None
+        problem = f"expected a string or null, got {describe_json(cursor)}"
+        _invalid(problem, "cursor", page=page, chat_id=chat_id)
+    return cursor or None
+
+
+def check_body(
+    body: Any, *, page: int, chat_id: str | None = None
+) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """Check a 200 body against the contract; return (id, item) pairs and the cursor.
+
+    Raises :class:`InvalidResponseError` naming the page, the field and the value: the
+    page's shape first, then each item's id in order, then the cursor.
+    """
+    raw_items = _page_items(body, page=page, chat_id=chat_id)
+    items: list[tuple[str, dict[str, Any]]] = []
+    for index, item in enumerate(raw_items):
+        message_id, field, problem = message_id_of(item, index)
+        if problem is not None:
+            _invalid(problem, field, page=page, chat_id=chat_id)
+        assert message_id is not None
+        items.append((message_id, item))
+    return items, _cursor(body, page=page, chat_id=chat_id)

@@ -1,14 +1,22 @@
 """Reading pages: each body is parsed once by ``polars.read_json`` with the wire schema.
 
 Pages are read in order on a few threads (polars releases the GIL), at most a few pages
-ahead of the consumer; the same threads search the bodies for values ``read_json`` would
-coerce (:mod:`~postpress_frames.tables.screen`). A page polars cannot read is diagnosed
-(:func:`~postpress_frames.tables.locate.diagnose`): the error names the page.
+ahead of the consumer; the same threads match the bodies against the screen's grammar
+(:mod:`~postpress_frames.tables.screen`), which flags the pages with unlisted fields or
+values ``read_json`` would coerce. A page polars cannot read is diagnosed
+(:func:`~postpress_frames.tables.locate.diagnose`): the error names the page. With
+``quarantine=True``, a page whose messages polars cannot read is read again without them:
+each is replaced by a stub holding only its id (so "first fetched wins" still sees it) and
+listed in :attr:`ReadPage.rejected`.
 
 >>> from postpress_frames.tables.wire import wire_schema
 >>> read, flagged = read_all([b'{"items": [{"id": "m1"}], "cursor": null}'], wire_schema())
->>> items_frame(read, wire_schema()).select("id", PAGE, ITEM).row(0)
-('m1', 1, 0)
+>>> items_frame(read, wire_schema()).select("id", PAGE, ITEM).row(0), flagged
+(('m1', 1, 0), [])
+>>> read, _ = read_all([b'{"items": [{"id": "m1", "text": {}}, {"id": "m2"}]}'], wire_schema(),
+...                    quarantine=True)
+>>> read[0].rejected
+((0, 'm1', 'text', 'expected a string, got an object'),)
 """
 
 from __future__ import annotations
@@ -19,14 +27,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import polars as pl
 
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
-from postpress_frames.tables.locate import diagnose
-from postpress_frames.tables.screen import COERCED, batches, search
-from postpress_frames.tables.unlisted import sampled, unknown_fields
+from postpress_frames.tables.locate import Problem, diagnose, find_problems, item_spans
+from postpress_frames.tables.screen import unmatched
 from postpress_frames.tables.wire import ITEM, PAGE, item_dtype
 
 if TYPE_CHECKING:
@@ -45,10 +52,11 @@ class ReadPage:
 
     number: int
     items: pl.Series
-    unknown: dict[str, int]  # unlisted field -> values (sampled pages only)
     raw: bytes  # kept until every value is checked (errors quote the JSON value)
     #: Positions of ``raw``'s items to keep (a Page's ``new_positions``); None: all.
     keep: tuple[int, ...] | None = None
+    #: Messages polars could not read, read as stubs (``quarantine=True`` only).
+    rejected: tuple[Problem, ...] = ()
 
 
 def _positions(number: int, positions: object) -> tuple[int, ...] | None:
@@ -99,53 +107,145 @@ def to_bytes(number: int, page: object) -> tuple[bytes, tuple[int, ...] | None]:
     )
 
 
+def _items(raw: bytes, schema: pl.Schema) -> pl.Series | None:
+    """The page's ``items`` as one row of item structs; None when it has no array of them."""
+    body = pl.read_json(raw, schema=schema)
+    items = body.get_column("items")
+    return None if body.height != 1 or items.null_count() else items
+
+
 def _read_page(
-    number: int, raw: bytes, keep: tuple[int, ...] | None, schema: pl.Schema
+    number: int, raw: bytes, keep: tuple[int, ...] | None, schema: pl.Schema, quarantine: bool
 ) -> ReadPage:
     """Parse one page; every failure becomes an InvalidResponseError naming the page.
 
     Only ``read_json`` runs per page: each further polars call on a small frame costs a
     fixed overhead that, over hundreds of pages, outweighs the work itself.
     """
+    cause: Exception | None = None
     try:
-        body = pl.read_json(raw, schema=schema)
+        items = _items(raw, schema)
     except Exception as exc:  # the one choke point for polars' parse errors
-        raise diagnose(number, raw, item_dtype(schema), exc) from exc
-    items = body.get_column("items")
-    if body.height != 1 or items.null_count():
-        raise diagnose(number, raw, item_dtype(schema), None)
-    unknown = unknown_fields(raw) if sampled(number) else {}
-    return ReadPage(number, items, unknown, raw, keep)
+        items, cause = None, exc
+    if items is not None:
+        return ReadPage(number, items, raw, keep)
+    if quarantine:
+        return _read_aside(number, raw, keep, schema, cause)
+    error = diagnose(number, raw, item_dtype(schema), cause)
+    raise error from cause
 
 
-def read_all(pages: Iterable[object], schema: pl.Schema) -> tuple[list[ReadPage], list[int]]:
-    """Read pages in order on a few threads; also the pages the search of bodies flagged."""
+def _read_aside(
+    number: int,
+    raw: bytes,
+    keep: tuple[int, ...] | None,
+    schema: pl.Schema,
+    cause: Exception | None,
+) -> ReadPage:
+    """A page polars could not read, read again with its bad messages replaced by stubs.
+
+    Raises the page's error when what is wrong is not about its messages (not JSON, no
+    ``items`` array, a bad cursor), or when the page still cannot be read.
+    """
+    problems = find_problems(number, raw, item_dtype(schema))  # raises for the page itself
+    spans = item_spans(raw) if problems else None
+    if spans is not None:
+        text = raw.decode()
+        bad = {position: message_id for position, message_id, _, _ in problems}
+        parts = [
+            text[start:end] if i not in bad else _stub(bad[i])
+            for i, (start, end) in enumerate(spans)
+        ]
+        try:
+            items = _items(f'{{"items":[{",".join(parts)}]}}'.encode(), schema)
+        except Exception as exc:  # still unreadable: the page's own error below
+            items, cause = None, exc
+        if items is not None:
+            return ReadPage(number, items, raw, keep, tuple(problems))
+    error = diagnose(number, raw, item_dtype(schema), cause)
+    raise error from cause
+
+
+def _stub(message_id: str | None) -> str:
+    """A message reduced to its id (none: an empty object)."""
+    return "{}" if message_id is None else json.dumps({"id": message_id})
+
+
+#: Bytes of page bodies read per ``read_json`` call: each call converts the wire schema
+#: (about 0.3 ms), so pages are read a few at a time, as one JSON array.
+READ_BYTES: Final = 4 << 20
+
+_Pending = tuple[int, bytes, tuple[int, ...] | None]  # (page number, body, positions kept)
+
+
+def _read_batch(
+    batch: list[_Pending], schema: pl.Schema, quarantine: bool
+) -> tuple[list[ReadPage], list[int]]:
+    """Read a few pages with one ``read_json`` call (each on its own when that fails: the
+    page at fault is then named); also those the screen's grammar flags."""
+    column: pl.Series | None = None
+    if len(batch) > 1:
+        joined = b"[" + b",".join(raw for _, raw, _ in batch) + b"]"
+        try:
+            body = pl.read_json(joined, schema=schema)
+            column = body.get_column("items")
+            if body.height != len(batch) or column.null_count():
+                column = None  # a body that is not one object with items: read it alone
+        except Exception:  # one page cannot be read: each is read alone below
+            column = None
+        del joined
+    if column is not None:
+        read = [
+            ReadPage(number, column.slice(i, 1), raw, keep)
+            for i, (number, raw, keep) in enumerate(batch)
+        ]
+    else:
+        read = [_read_page(number, raw, keep, schema, quarantine) for number, raw, keep in batch]
+    flagged = unmatched([(number, raw) for number, raw, _ in batch])
+    flagged += [page.number for page in read if page.rejected and page.number not in flagged]
+    return read, flagged
+
+
+def _batches(pages: Iterable[object]) -> Iterator[list[_Pending]]:
+    """The pages as bodies, in batches of about :data:`READ_BYTES`."""
+    batch: list[_Pending] = []
+    size = 0
+    for number, page in enumerate(pages, start=1):
+        raw, keep = to_bytes(number, page)
+        batch.append((number, raw, keep))
+        size += len(raw)
+        if size >= READ_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def read_all(
+    pages: Iterable[object], schema: pl.Schema, *, quarantine: bool = False
+) -> tuple[list[ReadPage], list[int]]:
+    """Read pages in order on a few threads; also the pages the screen's grammar flagged."""
     workers = max(1, min(4, os.cpu_count() or 1))
     results: list[ReadPage] = []
+    flagged: list[int] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="postpress-pages") as pool:
-        pending: deque[Future[ReadPage]] = deque()
-        searches: list[Future[list[int]]] = []
+        pending: deque[Future[tuple[list[ReadPage], list[int]]]] = deque()
 
-        def submitted() -> Iterator[tuple[int, bytes]]:
-            """Each body once its read is submitted; the oldest reads are collected."""
-            for number, page in enumerate(pages, start=1):
-                raw, keep = to_bytes(number, page)
-                pending.append(pool.submit(_read_page, number, raw, keep, schema))
-                yield number, raw
-                if len(pending) > 2 * workers:
-                    results.append(pending.popleft().result())
+        def collect() -> None:
+            read, found = pending.popleft().result()
+            results.extend(read)
+            flagged.extend(found)
 
         try:
-            for batch in batches(submitted()):
-                searches.append(pool.submit(search, batch, COERCED))
+            for batch in _batches(pages):
+                pending.append(pool.submit(_read_batch, batch, schema, quarantine))
+                if len(pending) > workers:
+                    collect()
             while pending:
-                results.append(pending.popleft().result())
-            flagged = [number for done in searches for number in done.result()]
+                collect()
         finally:
             for future in pending:
                 future.cancel()
-            for done in searches:
-                done.cancel()
     return results, flagged
 
 

@@ -1,11 +1,19 @@
-"""The pandera models of the four tables: the one source of truth for columns and dtypes.
+"""The pandera models of the tables: the one source of truth for columns and dtypes.
 
 ``MessageSchema``, ``AttachmentSchema``, ``ReactionSchema`` and ``SeenBySchema`` fix each
 table's column set (strict), exact dtypes (timestamps are ``Datetime("ms", "UTC")``) and
-nullability (nullable exactly where the spec page says *nullable* or *optional*).
+nullability (nullable where the spec page says *nullable* or *optional*, and for the few
+required fields real payloads omit: :data:`RELAXED`). ``RejectSchema`` is the table of
+messages set aside by ``frames_from_pages(on_invalid="quarantine")``.
 :func:`polars_schema` turns a model into the ``pl.Schema`` the frame builder casts to, and
-:func:`validate_frames` checks the four tables plus the cross-table keys at once.
-:func:`key_column` names each table's message key.
+:func:`validate_frames` checks the tables plus the cross-table keys at once. Every failure
+names its table, column and check (checks that involve several columns are column checks
+that read the others). :func:`key_column` names each table's message key.
+
+Fields the spec page does not list are kept, per row, in the ``extra`` column of
+``messages``, ``attachments`` and ``reactions``: the JSON object text of the row's unlisted
+keys (a message's also holds those of its ``quoted`` and ``reply_to`` objects, as
+``quoted.<key>`` and ``reply_to.<key>``), null when there are none.
 
 Growth of the API: enum-like columns (``message_type``, ``attendee_type``, attachment
 ``type``, ``event_type``, ``attendee_distance``) keep their open dtype (String / Int64).
@@ -15,12 +23,13 @@ in one :class:`UnknownValueWarning`, counted once (:func:`unknown_values`): by
 them), by :func:`validate_frames` for any other tables (read back, or ``replace``-d).
 
 >>> list(polars_schema(ReactionSchema))
-['message_id', 'position', 'value', 'sender_id', 'is_sender']
+['message_id', 'position', 'value', 'sender_id', 'is_sender', 'extra']
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Final, Optional, overload
@@ -56,28 +65,42 @@ __all__ = [
     "DOCUMENTED_VALUES",
     "EVENT_TYPES",
     "MESSAGE_TYPES",
+    "REJECTS",
+    "RELAXED",
     "SCHEMA_VERSION",
     "TABLE_MODELS",
     "AttachmentSchema",
     "MessageSchema",
+    "MissingFieldWarning",
     "ReactionSchema",
+    "RejectSchema",
     "SeenBySchema",
     "UnknownFieldWarning",
     "UnknownValueWarning",
     "key_column",
+    "missing_fields",
     "polars_schema",
     "unknown_values",
     "validate_frames",
+    "warn_missing_fields",
     "warn_unknown_values",
     "without_chat_id",
 ]
 
 #: Bumped on any change of a table's columns or dtypes (major: removed/retyped column).
-SCHEMA_VERSION: Final = "1.0.0"
+#: 1.1.0: ``extra`` on messages, attachments and reactions; the ``rejects`` table;
+#: ``sender_attendee_id``, ``reply_to_sender_attendee_id`` and an img's or video's
+#: ``width``/``height`` nullable.
+SCHEMA_VERSION: Final = "1.1.0"
 
 
 class UnknownFieldWarning(UserWarning):
-    """The API sent fields the spec page does not list; they are not stored as columns."""
+    """The API sent fields the spec page does not list; their values are kept in ``extra``."""
+
+
+class MissingFieldWarning(UserWarning):
+    """Fields the spec page marks required were missing or null where real payloads omit
+    them (:data:`RELAXED`); the rows are kept with nulls."""
 
 
 UtcDatetime = Annotated[pl.Datetime, "ms", "UTC"]
@@ -86,11 +109,28 @@ StringList = Annotated[pl.List, pl.String]
 _NON_EMPTY: Final = {"min_value": 1}
 
 
-def _all_or_none_present(required: list[str], optional: list[str]) -> pl.Expr:
-    """True where a flattened object is absent (all null) or has all its required fields."""
-    any_present = pl.any_horizontal(pl.col(c).is_not_null() for c in required + optional)
-    all_required = pl.all_horizontal(pl.col(c).is_not_null() for c in required)
-    return ~any_present | all_required
+# The flattened ``reply_to`` and ``quoted`` objects: their columns, and the required ones.
+_REPLY_TO: Final = (
+    "reply_to_id",
+    "reply_to_provider_id",
+    "reply_to_timestamp",
+    "reply_to_sender_attendee_id",
+    "reply_to_sender_id",
+    "reply_to_text",
+)
+_REPLY_TO_REQUIRED: Final = (
+    "reply_to_id",
+    "reply_to_provider_id",
+    "reply_to_timestamp",
+    "reply_to_sender_id",
+)
+_QUOTED: Final = ("quoted_message_id", "quoted_provider_id", "quoted_sender_id", "quoted_text")
+_QUOTED_REQUIRED: Final = ("quoted_provider_id", "quoted_sender_id")
+
+
+def _present_with(column: str, group: tuple[str, ...]) -> pl.Expr:
+    """True where ``column`` is set, or where its object (every column of ``group``) is absent."""
+    return pl.col(column).is_not_null() | ~pl.any_horizontal(pl.col(c).is_not_null() for c in group)
 
 
 class MessageSchema(pa.DataFrameModel):
@@ -107,7 +147,7 @@ class MessageSchema(pa.DataFrameModel):
     chat_id: str = pa.Field(str_length=_NON_EMPTY)
     chat_provider_id: str
     sender_id: str
-    sender_attendee_id: str = pa.Field(str_length=_NON_EMPTY)
+    sender_attendee_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)  # RELAXED
     timestamp: UtcDatetime
     text: str = pa.Field(nullable=True)
     is_sender: bool
@@ -139,42 +179,37 @@ class MessageSchema(pa.DataFrameModel):
     quoted_provider_id: str = pa.Field(nullable=True)
     quoted_sender_id: str = pa.Field(nullable=True)
     quoted_text: str = pa.Field(nullable=True)
+    extra: str = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="reply_to_complete")
+    @pa.check(*_REPLY_TO_REQUIRED, name="reply_to_complete")
     @classmethod
     def reply_to_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A present ``reply_to`` has id, provider_id, timestamp and both sender ids."""
-        required = [
-            "reply_to_id",
-            "reply_to_provider_id",
-            "reply_to_timestamp",
-            "reply_to_sender_attendee_id",
-            "reply_to_sender_id",
-        ]
-        return data.lazyframe.select(_all_or_none_present(required, ["reply_to_text"]))
+        """A present ``reply_to`` has its id, provider_id, timestamp and sender_id."""
+        return data.lazyframe.select(_present_with(data.key, _REPLY_TO))
 
-    @pa.dataframe_check(name="quoted_complete")
+    @pa.check(*_QUOTED_REQUIRED, name="quoted_complete")
     @classmethod
     def quoted_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """A present ``quoted`` message has its provider id and sender id."""
-        required = ["quoted_provider_id", "quoted_sender_id"]
-        optional = ["quoted_message_id", "quoted_text"]
-        return data.lazyframe.select(_all_or_none_present(required, optional))
+        return data.lazyframe.select(_present_with(data.key, _QUOTED))
 
     class Config:
         strict = True
         coerce = False
 
 
-# Fields each attachment variant requires (the spec page's "required" per variant).
+# Fields each attachment variant requires (the spec page's "required" per variant). An img's
+# or video's ``size`` (width, height) is required there too, but real payloads omit it: it is
+# RELAXED (nullable, counted in a MissingFieldWarning), not a variant requirement.
 VARIANT_REQUIRED: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
-        "img": ("width", "height", "sticker"),
-        "video": ("width", "height", "gif"),
+        "img": ("sticker",),
+        "video": ("gif",),
         "audio": ("voice_note",),
         "file": ("file_name",),
     }
 )
+_VARIANT_OF: Final = {field: variant for variant, fs in VARIANT_REQUIRED.items() for field in fs}
 
 
 class AttachmentSchema(pa.DataFrameModel):
@@ -206,16 +241,14 @@ class AttachmentSchema(pa.DataFrameModel):
     starts_at: UtcDatetime = pa.Field(nullable=True)
     expires_at: UtcDatetime = pa.Field(nullable=True)
     time_range: pl.Float64 = pa.Field(nullable=True, ge=0)
+    extra: str = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="variant_fields_present")
+    @pa.check(*_VARIANT_OF, name="variant_fields_present")
     @classmethod
     def variant_fields_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """Each known variant has its required fields (e.g. an img has width and height)."""
-        ok = pl.lit(value=True)
-        for variant, fields in VARIANT_REQUIRED.items():
-            present = pl.all_horizontal(pl.col(f).is_not_null() for f in fields)
-            ok = ok & ((pl.col("type") != variant) | pl.col("type").is_null() | present)
-        return data.lazyframe.select(ok)
+        """Each known variant has its required fields (an img its ``sticker``, ...)."""
+        other = pl.col("type").is_null() | (pl.col("type") != _VARIANT_OF[data.key])
+        return data.lazyframe.select(other | pl.col(data.key).is_not_null())
 
     class Config:
         strict = True
@@ -231,6 +264,7 @@ class ReactionSchema(pa.DataFrameModel):
     value: str
     sender_id: str
     is_sender: bool
+    extra: str = pa.Field(nullable=True)
 
     class Config:
         strict = True
@@ -246,7 +280,7 @@ class SeenBySchema(pa.DataFrameModel):
     seen: bool
     seen_at: UtcDatetime = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="seen_at_only_where_seen")
+    @pa.check("seen_at", name="seen_at_only_where_seen")
     @classmethod
     def seen_at_only_where_seen(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """A receipt with a time is a seen receipt."""
@@ -258,13 +292,58 @@ class SeenBySchema(pa.DataFrameModel):
         unique = ["message_id", "attendee_id"]  # noqa: RUF012 (pandera reads it)
 
 
-#: Table name -> model, in the order of :class:`~postpress_frames.tables.chat_frames.ChatFrames`.
+class RejectSchema(pa.DataFrameModel):
+    """``rejects``: one row per message set aside by ``on_invalid="quarantine"``, in fetch order.
+
+    ``page`` is the page's number in the build (1..), ``message_id`` the item's id (null when
+    it has no usable one), ``field`` the path of the first problem found (``hidden``,
+    ``attachments[2].size.width``, ``seen_by.att_7``), ``reason`` what is wrong with it, and
+    ``item`` the item's JSON text exactly as the page had it. ``chat_id`` is the item's own
+    ``chat_id`` when it is a string (null otherwise). A message id appears once here and
+    never in ``messages``.
+    """
+
+    chat_id: str = pa.Field(nullable=True)
+    page: pl.Int32 = pa.Field(ge=1)
+    message_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
+    field: str
+    reason: str
+    item: str
+
+    @pa.check("message_id", name="unique_where_set")
+    @classmethod
+    def unique_where_set(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A message is set aside once."""
+        column = pl.col("message_id")
+        return data.lazyframe.select(column.is_null() | ~column.is_duplicated())
+
+    class Config:
+        strict = True
+        coerce = False
+
+
+#: Table name -> model, in the order of :class:`~postpress_frames.tables.chat_frames.ChatFrames`:
+#: the four tables of a chat's messages (``rejects`` is not one of them: :data:`REJECTS`).
 TABLE_MODELS: Final[Mapping[str, type[pa.DataFrameModel]]] = MappingProxyType(
     {
         "messages": MessageSchema,
         "attachments": AttachmentSchema,
         "reactions": ReactionSchema,
         "seen_by": SeenBySchema,
+    }
+)
+#: The name of the table of messages set aside (``ChatFrames.rejects``).
+REJECTS: Final = "rejects"
+
+#: Fields the spec page marks required that real payloads omit: (table, column) -> the rows
+#: where the field is expected (None: every row). A null there is kept, not a failure, and
+#: counted in one :class:`MissingFieldWarning` (see the README's table of decisions).
+RELAXED: Final[Mapping[tuple[str, str], pl.Expr | None]] = MappingProxyType(
+    {
+        ("messages", "sender_attendee_id"): None,
+        ("messages", "reply_to_sender_attendee_id"): pl.col("reply_to_id").is_not_null(),
+        ("attachments", "width"): pl.col("type").is_in(["img", "video"]),
+        ("attachments", "height"): pl.col("type").is_in(["img", "video"]),
     }
 )
 
@@ -294,9 +373,13 @@ def key_column(table: str) -> str:
     """
     if not isinstance(table, str):
         raise ArgumentTypeError("table", "a table name (str)", table)
-    if table not in TABLE_MODELS:
+    if table not in TABLE_MODELS and table != REJECTS:
         raise ConfigurationError(f"no table {table!r}; the tables are {', '.join(TABLE_MODELS)}")
     return "id" if table == "messages" else "message_id"
+
+
+def _model(table: str) -> type[pa.DataFrameModel]:
+    return RejectSchema if table == REJECTS else TABLE_MODELS[table]
 
 
 @overload
@@ -319,7 +402,7 @@ def without_chat_id(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.Laz
 def _failures_from_pandera(
     table: str, frame: pl.DataFrame, errors: pa.errors.SchemaErrors
 ) -> list[SchemaFailure]:
-    unique = getattr(TABLE_MODELS[table].Config, "unique", None) or []
+    unique = getattr(_model(table).Config, "unique", None) or []
     cases: pl.DataFrame = errors.failure_cases
     key = key_column(table)
     keys = frame.get_column(key) if key in frame.columns else None
@@ -365,9 +448,114 @@ def _orphans(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
     return failures
 
 
+def missing_fields(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+) -> dict[tuple[str, str], int]:
+    """Count the nulls in the :data:`RELAXED` fields where they are expected: ``-> rows``.
+
+    >>> missing_fields({"messages": pl.DataFrame({"sender_attendee_id": [None, "att_1"]},
+    ...                                          schema={"sender_attendee_id": pl.String})})
+    {('messages', 'sender_attendee_id'): 1}
+    """
+    tables = tables_argument(tables, "tables")
+    queries: list[tuple[tuple[str, str], pl.LazyFrame]] = []
+    for (table, column), where in RELAXED.items():
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        lazy = frame.lazy()
+        schema = lazy.collect_schema()
+        conditions = where.meta.root_names() if where is not None else []
+        if column not in schema or any(schema.get(c) != pl.String() for c in conditions):
+            continue  # a column of the wrong dtype: validation names it
+        null = pl.col(column).is_null() if where is None else pl.col(column).is_null() & where
+        queries.append(((table, column), lazy.select(null.sum().alias("n"))))
+    found: dict[tuple[str, str], int] = {}
+    for key, result in zip(
+        (key for key, _ in queries), pl.collect_all(q for _, q in queries), strict=True
+    ):
+        count = int(result.item() or 0)
+        if count:
+            found[key] = count
+    return found
+
+
+def warn_missing_fields(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame], *, stacklevel: int = 2
+) -> dict[tuple[str, str], int]:
+    """Emit one :class:`MissingFieldWarning` naming each :data:`RELAXED` field's null count.
+
+    Returns the counts (:func:`missing_fields`); no warning when there are none.
+    """
+    stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
+    found = missing_fields(tables)
+    if found:
+        listed = ", ".join(
+            f"{table}.{column} ({count} row{'s' if count != 1 else ''})"
+            for (table, column), count in found.items()
+        )
+        warnings.warn(
+            "fields the spec page marks required were missing or null and kept as nulls "
+            f"(real payloads omit them): {listed}",
+            MissingFieldWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return found
+
+
+def _set_aside_and_kept(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
+    """A message is in ``messages`` or in ``rejects``, never in both."""
+    messages, rejects = tables.get("messages"), tables.get(REJECTS)
+    if messages is None or rejects is None:
+        return []
+    if messages.schema.get("id") != pl.String() or rejects.schema.get("message_id") != pl.String():
+        return []
+    both = (
+        rejects.select("message_id")
+        .join(messages.select(pl.col("id").alias("message_id")), on="message_id", how="semi")
+        .get_column("message_id")
+        .unique(maintain_order=True)
+    )
+    if both.len() == 0:
+        return []
+    ids = tuple(str(v) for v in both.to_list())
+    return [SchemaFailure(REJECTS, "message_id", "message_id_not_in_messages", ids)]
+
+
 def _unreadable(table: str, exc: Exception) -> SchemaFailure:
     """A table polars could not evaluate (a LazyFrame's plan, a check): one failure."""
     return SchemaFailure(table, None, f"readable ({body_excerpt(str(exc), 160)})")
+
+
+def row_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[SchemaFailure]]:
+    """The rows of one table that fail its model: ``(index, column, check)``, one per failed
+    check and row, and the failures that are not about rows (a wrong dtype, a missing column).
+
+    >>> rows, other = row_failures("reactions", pl.DataFrame(
+    ...     {"message_id": ["m1"], "position": pl.Series([0], dtype=pl.Int32), "value": [None],
+    ...      "sender_id": ["s"], "is_sender": [True], "extra": pl.Series([None], dtype=pl.String)},
+    ...     schema_overrides={"value": pl.String}))
+    >>> rows.rows(), other
+    ([(0, 'value', 'not_nullable')], [])
+    """
+    model = _model(table)
+    empty = pl.DataFrame(schema={"index": pl.Int64, "column": pl.String, "check": pl.String})
+    try:
+        model.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases: pl.DataFrame = errors.failure_cases
+        rows = cases.filter(pl.col("index").is_not_null()).select(
+            pl.col("index").cast(pl.Int64), pl.col("column").cast(pl.String), pl.col("check")
+        )
+        systemic = cases.filter(pl.col("index").is_null())
+        other: list[SchemaFailure] = []
+        if systemic.height:
+            # Rebuilt from the systemic cases only, so ids never appear in them.
+            nowhere = pa.errors.SchemaErrors.__new__(pa.errors.SchemaErrors)
+            nowhere.failure_cases = systemic
+            other = _failures_from_pandera(table, frame, nowhere)
+        return rows.unique(maintain_order=True), other
+    return empty, []
 
 
 def validate_frames(
@@ -376,9 +564,12 @@ def validate_frames(
     """Validate the four tables and their cross-table keys; report every failure at once.
 
     Each table is checked against its model with ``lazy=True`` (all checks run), and every
-    child ``message_id`` must exist in ``messages``. Undocumented enum values do not fail:
-    they give one :class:`UnknownValueWarning` (not again for frames ``frames_from_pages``
-    built and warned about). LazyFrames are collected first, since pandera checks only the
+    child ``message_id`` must exist in ``messages``. ``rejects`` (``ChatFrames.rejects``, or
+    a ``"rejects"`` key of a plain mapping) is checked against :class:`RejectSchema`, and no
+    message may be in both. Undocumented enum values do not fail: they give one
+    :class:`UnknownValueWarning`, and nulls in the :data:`RELAXED` fields one
+    :class:`MissingFieldWarning` (neither again for frames ``frames_from_pages`` built and
+    warned about). LazyFrames are collected first, since pandera checks only the
     schema of a LazyFrame. ``stacklevel`` is for wrappers, so the warning points at their
     caller.
 
@@ -391,27 +582,34 @@ def validate_frames(
     stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
     failures: list[SchemaFailure] = []
     tables: dict[str, pl.DataFrame] = {}
-    for name, frame in tables_argument(frames, "frames").items():
+    given = dict(tables_argument(frames, "frames").items())
+    rejects = getattr(frames, REJECTS, None)  # ChatFrames.rejects is not one of its keys
+    if isinstance(rejects, pl.DataFrame | pl.LazyFrame):
+        given[REJECTS] = rejects
+    for name, frame in given.items():
         try:
             tables[name] = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
         except pl.exceptions.PolarsError as exc:
             failures.append(_unreadable(name, exc))
-    missing = [name for name in TABLE_MODELS if name not in frames]
+    missing = [name for name in TABLE_MODELS if name not in given]
     if missing:
         failures.append(SchemaFailure(", ".join(missing), None, "table_present"))
-    for name, model in TABLE_MODELS.items():
+    for name in [*TABLE_MODELS, REJECTS]:
         if name not in tables:
             continue
         try:
-            model.validate(tables[name], lazy=True)
+            _model(name).validate(tables[name], lazy=True)
         except pa.errors.SchemaErrors as errors:
             failures.extend(_failures_from_pandera(name, tables[name], errors))
         except pl.exceptions.PolarsError as exc:
             failures.append(_unreadable(name, exc))
     failures.extend(_orphans(tables))
+    failures.extend(_set_aside_and_kept(tables))
     # ChatFrames built by frames_from_pages carry the counts it warned about.
     if getattr(frames, "_unknown_values", None) is None:
         warn_unknown_values(tables, stacklevel=stacklevel + 1)
+    if getattr(frames, "_missing_fields", None) is None:
+        warn_missing_fields(tables, stacklevel=stacklevel + 1)
     if failures:
         names = list(dict.fromkeys(f.table for f in failures))
         raise SchemaValidationError(", ".join(names), failures)

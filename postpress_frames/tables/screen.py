@@ -1,22 +1,32 @@
-"""Screening for values ``read_json`` would coerce instead of rejecting.
+"""Screening pages: unlisted fields, and values ``read_json`` would coerce instead of rejecting.
 
-``read_json`` truncates a fraction read as an integer (-1.5 -> -1), reads an integer beyond
-64 bits as null and a boolean as 1 or 0, wraps a scalar read as a list of strings (12345 ->
-``["12345"]``) and writes a number or boolean read as a string as its JSON text. The parsed
-values cannot tell these from good ones, so suspect pages are found cheaply, and only those
-are parsed again in Python (:func:`~postpress_frames.tables.locate.find_problem`):
+``read_json`` ignores keys its schema does not list, truncates a fraction read as an
+integer (-1.5 -> -1), reads an integer beyond 64 bits as null and a boolean as 1 or 0, wraps
+a scalar read as a list of strings (12345 -> ``["12345"]``) and writes a number or boolean
+read as a string as its JSON text. The parsed values cannot tell these from good ones, so
+suspect pages are found cheaply, and only those are parsed again in Python:
 
-* every page body is searched (a few polars regex calls for the whole chat, in batches of
-  about :data:`SEARCH_BYTES`) for a key of an integer, float or string-list field followed by
-  a value of the wrong type, for a ``cursor`` that is neither a string nor null, and for
-  ``\\u00XX`` escapes of the letters keys are made of (which would hide a key);
-* string fields are checked on the parsed values: a value that reads as a JSON number or
-  boolean (rare in real ids and texts) sends its page, and the key, to the same search.
+* every page body is matched against :data:`GRAMMAR`, one regular expression made from the
+  wire schema: the page's objects hold only the keys the spec page lists for them (in any
+  order, duplicates allowed), each with a value of its JSON type (an integer of at most 18
+  digits where the page says integer, a string where it says string, 0/1/true/false or
+  "0"/"1" for the flags, ...). One polars call per batch of about :data:`SEARCH_BYTES` of
+  bodies, one pass over the bytes; a page that matches has no unlisted field and no value of
+  the wrong JSON type, and is done;
+* a page that does not match (an unlisted key, a key spelled with escapes, a value of the
+  wrong type) has its unlisted fields collected (:mod:`~postpress_frames.tables.unlisted`),
+  and is searched for a key of an integer, float, string-list or flag field followed by a
+  value of the wrong type (:data:`COERCED`), while its string fields are checked on the
+  parsed values (a value that reads as a JSON number or boolean sends its page, and the key,
+  to the same search); only those suspects are checked in Python, message by message
+  (:func:`~postpress_frames.tables.locate.find_problems`).
 
 A page the search flags falsely (an unlisted field that reuses a key name) costs one Python
 parse and passes.
 
 >>> search([(1, b'{"items": [{"behavior": 1.5}]}'), (2, b'{"items": []}')], COERCED)
+[1]
+>>> unmatched([(1, b'{"items": [{"id": "m1", "pinned": true}]}'), (2, b'{"items": []}')])
 [1]
 """
 
@@ -24,14 +34,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from postpress_frames.tables.locate import find_problem
-from postpress_frames.tables.wire import FLAGS, ITEM_FIELDS, PAGE, instance, item_dtype
+from postpress_frames._exceptions import InvalidResponseError
+from postpress_frames.tables.locate import Problem, find_problem, find_problems
+from postpress_frames.tables.wire import (
+    FLAGS,
+    ITEM_FIELDS,
+    LISTED,
+    PAGE,
+    PAGE_KEYS,
+    instance,
+    item_dtype,
+)
 
-__all__ = ["COERCED", "SEARCH_BYTES", "batches", "check_wire_types", "search"]
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+
+__all__ = [
+    "COERCED",
+    "GRAMMAR",
+    "SEARCH_BYTES",
+    "batches",
+    "first_wire_problem",
+    "search",
+    "unmatched",
+    "wire_problems",
+]
 
 _WS: Final = r"[ \t\r\n]*"
 #: How a JSON number or boolean reads once ``read_json`` has turned it into a string.
@@ -73,6 +104,8 @@ def _coercion_pattern() -> str:
             rf'(?:{floats})"{_WS}:{_WS}[tf]',
             # a scalar instead of the array, or something else than a string in it
             rf'(?:{lists})"{_WS}:{_WS}(?:[^\[n \t\r\n]|\[{_WS}{strings}{other})',
+            # a flag given as a JSON string other than "0" or "1" ("true" reads as true)
+            rf'(?:{_keys(FLAGS)})"{_WS}:{_WS}"(?:[^01]|[01][^"])',
             # a cursor that is neither a string nor null (the page contract, check_body)
             rf'cursor"{_WS}:{_WS}[^"n \t\r\n]',
             r"\\u00(?:5[fF]|6[1-9a-fA-F]|7[0-9aA])",  # an escaped _ or a-z
@@ -80,8 +113,70 @@ def _coercion_pattern() -> str:
     )
 
 
-#: The search every page body goes through (see the module docstring).
+#: The search the pages :data:`GRAMMAR` does not match go through (the module docstring).
 COERCED: Final = _coercion_pattern()
+
+# -- the grammar of a page as the spec page lists it ------------------------------------------
+
+_STRING: Final = r'"(?:[^"\\]|\\.)*"'
+_NUMBER: Final = r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_SCALAR: Final = rf"(?:{_STRING}|{_NUMBER}|true|false|null)"
+_FLAG: Final = rf'(?:{_NUMBER}|true|false|"[01]"|null)'
+
+
+def _members(member: str) -> str:
+    """Any number of ``member`` with their commas. The body is valid JSON (``read_json`` read
+    it), so the commas need not be placed: a smaller pattern, matched in one pass."""
+    return rf"(?:{member}{_WS},?{_WS})*"
+
+
+def _value(dtype: PolarsDataType, name: str = "", *, top: bool = False) -> str:
+    """The JSON text of a value of ``dtype`` (or null): its grammar."""
+    dtype = instance(dtype)
+    if top and name in FLAGS:
+        return _FLAG
+    if isinstance(dtype, pl.Struct):
+        return f"(?:{_object({f.name: instance(f.dtype) for f in dtype.fields})}|null)"
+    if isinstance(dtype, pl.List):
+        return rf"(?:\[{_WS}{_members(_value(dtype.inner))}\]|null)"
+    if isinstance(dtype, pl.Map):  # seen_by: any attendee id, a string or a boolean
+        receipt = rf"{_STRING}{_WS}:{_WS}(?:{_STRING}|true|false|null)"
+        return rf"(?:\{{{_WS}{_members(receipt)}\}}|null)"
+    if dtype == pl.String():
+        return f"(?:{_STRING}|null)"
+    if dtype == pl.Boolean():
+        return "(?:true|false|null)"
+    if dtype.is_integer():  # 19 digits may not fit in 64 bits: the Python check decides
+        return r"(?:-?[0-9]{1,18}|null)"
+    if dtype.is_float():
+        return f"(?:{_NUMBER}|null)"
+    raise TypeError(f"no grammar for {dtype}")  # pragma: no cover (the wire schema is fixed)
+
+
+def _object(fields: dict[str, pl.DataType], *, top: bool = False) -> str:
+    pairs = "|".join(
+        f'"{re.escape(name)}"{_WS}:{_WS}{_value(dtype, name, top=top)}'
+        for name, dtype in fields.items()
+    )
+    return rf"\{{{_WS}{_members(f'(?:{pairs})')}\}}"
+
+
+def _grammar() -> str:
+    item: dict[str, pl.DataType] = {"object": pl.String(), **ITEM_FIELDS}
+    assert set(item) == LISTED["item"]
+    page = "|".join(
+        [
+            *(f'"{name}"{_WS}:{_WS}{_SCALAR}' for name in PAGE_KEYS if name != "cursor"),
+            rf'"cursor"{_WS}:{_WS}(?:{_STRING}|null)',
+            rf'"items"{_WS}:{_WS}\[{_WS}{_members(_object(item, top=True))}\]',
+        ]
+    )
+    return rf"(?s)^{_WS}\{{{_WS}{_members(f'(?:{page})')}\}}{_WS}$"
+
+
+#: Matches a page body exactly when every key is one the spec page lists for its object and
+#: every value has its JSON type (see the module docstring).
+GRAMMAR: Final = _grammar()
 
 
 def batches(bodies: Iterable[_Body]) -> Iterator[list[_Body]]:
@@ -109,6 +204,15 @@ def search(bodies: list[tuple[int, bytes]], pattern: str) -> list[int]:
     raw = pl.Series(values=[body for _, body in bodies], dtype=pl.Binary)
     hits = raw.cast(pl.String, strict=False).str.contains(pattern).fill_null(value=False)
     return [bodies[i][0] for i in hits.arg_true()]
+
+
+def unmatched(bodies: list[tuple[int, bytes]]) -> list[int]:
+    """The numbers of the pages whose body :data:`GRAMMAR` does not match (one polars call)."""
+    if not bodies:
+        return []
+    raw = pl.Series(values=[body for _, body in bodies], dtype=pl.Binary)
+    hits = raw.cast(pl.String, strict=False).str.contains(GRAMMAR).fill_null(value=False)
+    return [bodies[i][0] for i in (~hits).arg_true()]
 
 
 def _string_leaves(
@@ -192,15 +296,42 @@ def _suspect_pages(
     return sorted(suspects)
 
 
-def check_wire_types(
-    bodies: Mapping[int, bytes], items: pl.DataFrame, schema: pl.Schema, searched: list[int]
-) -> None:
-    """Raise for the first value ``read_json`` coerced instead of rejecting (see above).
+def _suspects(
+    bodies: Mapping[int, bytes], items: pl.DataFrame, schema: pl.Schema, flagged: list[int]
+) -> list[int]:
+    """The pages, among those :data:`GRAMMAR` did not match, that may hold a wrong type."""
+    if not flagged:
+        return []
+    searched = [
+        n for batch in batches((n, bodies[n]) for n in flagged) for n in search(batch, COERCED)
+    ]
+    on_flagged = items.filter(pl.col(PAGE).is_in(flagged))
+    return _suspect_pages(bodies, on_flagged, item_dtype(schema), searched)
+
+
+def first_wire_problem(
+    bodies: Mapping[int, bytes], items: pl.DataFrame, schema: pl.Schema, flagged: list[int]
+) -> InvalidResponseError | None:
+    """The first value of the wrong JSON type on the ``flagged`` pages, as the error to raise.
 
     ``bodies``: page number -> body; ``items``: every page's items with a ``PAGE`` column.
     """
     item = item_dtype(schema)
-    for number in _suspect_pages(bodies, items, item, searched):
+    for number in _suspects(bodies, items, schema, flagged):
         found = find_problem(number, bodies[number], item)
         if found is not None:
-            raise found
+            return found
+    return None
+
+
+def wire_problems(
+    bodies: Mapping[int, bytes], items: pl.DataFrame, schema: pl.Schema, flagged: list[int]
+) -> dict[int, list[Problem]]:
+    """Every message's first value of the wrong JSON type on the ``flagged`` pages:
+    page number -> its problems (for ``on_invalid="quarantine"``). Raises for what is wrong
+    with a page itself (:func:`~postpress_frames.tables.locate.find_problems`)."""
+    item = item_dtype(schema)
+    found = {
+        n: find_problems(n, bodies[n], item) for n in _suspects(bodies, items, schema, flagged)
+    }
+    return {n: problems for n, problems in found.items() if problems}

@@ -1,126 +1,300 @@
-"""Fields the spec page does not list: found on sampled pages, named in one warning.
+"""Fields the spec page does not list: kept, per row, as JSON in the ``extra`` column.
 
-The tables are strict, so such fields are not stored; they are not dropped silently either.
-Pages 1-8 and every power-of-two page after are also read with an inferred schema, and one
-:class:`~postpress_frames.tables.schemas.UnknownFieldWarning` names each unlisted field
-(``items[].attachments[].blurhash``) and how many values it had.
+Every page whose body the screen's grammar does not match
+(:data:`~postpress_frames.tables.screen.GRAMMAR`) is parsed in Python here, and the keys the
+spec page does not list for their object (:data:`~postpress_frames.tables.wire.LISTED`) are
+collected: a message's own, and those of its ``quoted`` and ``reply_to`` objects (as
+``quoted.<key>`` and ``reply_to.<key>``), go to ``messages.extra``; an attachment's (its
+``size`` object's as ``size.<key>``) to ``attachments.extra``; a reaction's to
+``reactions.extra``. Each is the JSON object text of those keys and their values, null when
+there are none. Page-level keys (``total``) belong to no row: they are named, not stored.
+One :class:`~postpress_frames.tables.schemas.UnknownFieldWarning` per build names each path
+(``items[].attachments[].blurhash``) and how many objects had it.
 
->>> unknown_fields(b'{"items": [{"id": "m1", "pinned": true}], "total": 1}')
-{'items[].pinned': 1, 'total': 1}
+>>> found = page_extras(b'{"items": [{"id": "m1", "pinned": true, "quoted": {"id": "q"}}]}')
+>>> found.messages, found.counts
+({0: '{"pinned":true,"quoted.id":"q"}'}, {'items[].pinned': 1, 'items[].quoted.id': 1})
 """
 
 from __future__ import annotations
 
-import re
+import json
+import math
 import warnings
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Final
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-import polars as pl
-
+from postpress_frames.tables.locate import members
 from postpress_frames.tables.schemas import UnknownFieldWarning
-from postpress_frames.tables.wire import instance, spec_page_dtype
+from postpress_frames.tables.wire import LISTED
 
-if TYPE_CHECKING:
-    from polars._typing import PolarsDataType
+__all__ = ["PAGE_LEVEL", "Extras", "page_extras", "warn_unknown_fields"]
 
-__all__ = ["MAX_SCAN_DEPTH", "sampled", "unknown_fields", "warn_unknown_fields"]
+#: The prefix of the paths of page-level keys in the counts (they are not stored).
+PAGE_LEVEL: Final = ""
+_FLATTENED: Final = ("quoted", "reply_to")
 
-_JSON_STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKET: Final = re.compile(rb"[\[\]{}]")
-#: Spec pages nest 7 levels deep (items[].quoted.attachments[].size); a page nested
-#: deeper than this is not scanned for unknown fields: polars' schema inference slows
-#: down with the cube of the depth (a 1,000-deep array in one field takes minutes).
-MAX_SCAN_DEPTH: Final = 32
+AttachmentKey = tuple[int, bool, int]  # (item position, of the quoted message, index)
 
 
-def sampled(number: int) -> bool:
-    """Pages whose unknown fields are looked for: 1-8, then powers of two.
+@dataclass(slots=True)
+class Extras:
+    """One page's unlisted fields: JSON object texts by row, and a count per path."""
 
-    >>> [n for n in range(1, 40) if sampled(n)]
-    [1, 2, 3, 4, 5, 6, 7, 8, 16, 32]
-    """
-    return number <= 8 or number & (number - 1) == 0
+    messages: dict[int, str] = field(default_factory=dict)  # item position -> JSON
+    attachments: dict[AttachmentKey, str] = field(default_factory=dict)
+    reactions: dict[tuple[int, int], str] = field(default_factory=dict)  # (item, index)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def _count(self, path: str) -> None:
+        self.counts[path] = self.counts.get(path, 0) + 1
 
 
-def _extra_paths(
-    inferred: PolarsDataType, known: PolarsDataType, path: tuple[str, ...]
-) -> Iterator[tuple[str, ...]]:
-    inferred, known = instance(inferred), instance(known)
-    if isinstance(known, pl.Map):  # dynamic keys (seen_by)
+class _NotFinite(Exception):
+    """A number too large for a float: the page's text is walked instead."""
+
+
+def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        found.setdefault(key, value)
+    return found
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``json.dumps`` writes ``value`` back as valid JSON (1e400 parses as inf)."""
+    stack = [value]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, float) and not math.isfinite(top):
+            return False
+        if isinstance(top, dict):
+            stack.extend(top.values())
+        elif isinstance(top, list):
+            stack.extend(top)
+    return True
+
+
+def _text(found: dict[str, str]) -> str:
+    """A JSON object text from keys and the JSON texts of their values."""
+    return (
+        "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{v}" for k, v in found.items()) + "}"
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class _Collector:
+    """Walks parsed objects (or, for values too deep for ``json``, their text) and records
+    the unlisted keys of each kind of object into one :class:`Extras`."""
+
+    def __init__(self, extras: Extras) -> None:
+        self.extras = extras
+
+    def unlisted(self, obj: dict[str, Any], kind: str, path: str) -> dict[str, str]:
+        listed = LISTED[kind]
+        found = {}
+        for key, value in obj.items():
+            if key not in listed:
+                if not _finite(value):
+                    raise _NotFinite  # 1e400 parses as inf: keep its text instead
+                found[key] = _dumps(value)
+                self.extras._count(f"{path}.{key}" if path else key)
+        return found
+
+    def attachment(self, obj: Any, path: str, key: AttachmentKey) -> None:
+        if not isinstance(obj, dict):
+            return
+        found = self.unlisted(obj, "attachment", path)
+        size = obj.get("size")
+        if isinstance(size, dict):
+            for name, value in self.unlisted(size, "size", f"{path}.size").items():
+                found[f"size.{name}"] = value
+        if found:
+            self.extras.attachments[key] = _text(found)
+
+    def item(self, obj: Any, position: int) -> None:
+        if not isinstance(obj, dict):
+            return
+        found = self.unlisted(obj, "item", "items[]")
+        for name in _FLATTENED:
+            nested = obj.get(name)
+            if isinstance(nested, dict):
+                for key, value in self.unlisted(nested, name, f"items[].{name}").items():
+                    found[f"{name}.{key}"] = value
+        if found:
+            self.extras.messages[position] = _text(found)
+        quoted = obj.get("quoted")
+        for of_quoted, attachments in (
+            (False, obj.get("attachments")),
+            (True, quoted.get("attachments") if isinstance(quoted, dict) else None),
+        ):
+            if isinstance(attachments, list):
+                where = "items[].quoted.attachments[]" if of_quoted else "items[].attachments[]"
+                for index, attachment in enumerate(attachments):
+                    self.attachment(attachment, where, (position, of_quoted, index))
+        reactions = obj.get("reactions")
+        if isinstance(reactions, list):
+            for index, reaction in enumerate(reactions):
+                if isinstance(reaction, dict):
+                    found = self.unlisted(reaction, "reaction", "items[].reactions[]")
+                    if found:
+                        self.extras.reactions[(position, index)] = _text(found)
+
+
+def _from_text(text: str, extras: Extras) -> None:
+    """The same walk on the body's text, for a page nested too deeply for ``json``: each
+    unlisted value is kept as its JSON text, exactly as the page had it."""
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("{", start):
         return
-    if isinstance(inferred, pl.List) and isinstance(known, pl.List):
-        yield from _extra_paths(inferred.inner, known.inner, (*path, "[]"))
-    elif isinstance(inferred, pl.Struct) and isinstance(known, pl.Struct):
-        fields = {f.name: f.dtype for f in known.fields}
-        for field in inferred.fields:
-            if field.name in fields:
-                yield from _extra_paths(field.dtype, fields[field.name], (*path, field.name))
+    first: dict[str, int] = {}
+    for key, value_start, _ in members(text, start):
+        if key is not None:
+            first.setdefault(key, value_start)
+    for key in first:
+        if key not in LISTED["page"]:
+            extras._count(key)
+    items = first.get("items")
+    if items is None or not text.startswith("[", items):
+        return
+    collector = _RawCollector(extras, text)
+    for position, (_, item_start, _) in enumerate(members(text, items)):
+        if text.startswith("{", item_start):
+            collector.item(collector.parsed(item_start, _ITEM), position)
+
+
+class _Raw(str):
+    """A value's JSON text, written back as it is."""
+
+
+# Which listed values of an object are themselves objects (or arrays of objects) to walk:
+# key -> (is an array, what to walk in each object). Everything else stays text.
+_Walk = dict[str, tuple[bool, "_Walk"]]
+_ATTACHMENT: Final[_Walk] = {"size": (False, {})}
+_ITEM: Final[_Walk] = {
+    "attachments": (True, _ATTACHMENT),
+    "reactions": (True, {}),
+    "quoted": (False, {"attachments": (True, _ATTACHMENT)}),
+    "reply_to": (False, {}),
+}
+
+
+class _RawCollector(_Collector):
+    def __init__(self, extras: Extras, text: str) -> None:
+        super().__init__(extras)
+        self.text = text
+
+    def parsed(self, at: int, walk: _Walk) -> dict[str, Any]:
+        """The object at ``at``: the containers ``walk`` names walked, other values raw."""
+        text = self.text
+        found: dict[str, Any] = {}
+        for key, s, e in members(text, at):
+            if key is None or key in found:
+                continue
+            is_array, inner = walk.get(key, (None, {}))
+            if is_array is False and text.startswith("{", s):
+                found[key] = self.parsed(s, inner)
+            elif is_array and text.startswith("[", s):
+                found[key] = [
+                    self.parsed(es, inner) if text.startswith("{", es) else _Raw(text[es:ee])
+                    for _, es, ee in members(text, s)
+                ]
             else:
-                yield (*path, field.name)
+                found[key] = _Raw(text[s:e])
+        return found
+
+    def unlisted(self, obj: dict[str, Any], kind: str, path: str) -> dict[str, str]:
+        listed = LISTED[kind]
+        found = {}
+        for key, value in obj.items():
+            if key not in listed:
+                found[key] = _raw_text(value)
+                self.extras._count(f"{path}.{key}" if path else key)
+        return found
 
 
-def _count_values(frame: pl.DataFrame, path: tuple[str, ...]) -> int:
-    series = frame.get_column(path[0])
-    for step in path[1:]:
-        if step == "[]":
-            series = series.explode(empty_as_null=False, keep_nulls=False)
-        else:
-            series = series.struct.field(step)
-    return series.len() - series.null_count()
+def _raw_text(value: Any) -> str:
+    if isinstance(value, _Raw):
+        return str(value)
+    if isinstance(value, dict):
+        return _text({k: _raw_text(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return "[" + ",".join(_raw_text(v) for v in value) + "]"
+    return _dumps(value)
 
 
-def _path_name(path: tuple[str, ...]) -> str:
-    return ".".join(path).replace(".[]", "[]")
-
-
-def _nesting_depth(raw: bytes, limit: int = MAX_SCAN_DEPTH) -> int:
-    """How deep arrays and objects nest in ``raw``, counted up to ``limit + 1``.
-
-    >>> _nesting_depth(b'{"items": [{"text": "[[[", "seen_by": {}}]}')
-    4
-    """
-    depth = deepest = 0
-    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
-        depth += 1 if bracket[0] in (b"[", b"{") else -1
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
-    return deepest
-
-
-def unknown_fields(raw: bytes) -> dict[str, int]:
-    """Fields on this page that the spec page does not list -> number of non-null values."""
-    if _nesting_depth(raw) > MAX_SCAN_DEPTH:
-        return {}  # best effort: see MAX_SCAN_DEPTH
+def page_extras(raw: bytes) -> Extras:
+    """The unlisted fields of one page body (nothing for a body that is not a JSON object
+    with an ``items`` array: the page's own checks name what is wrong with it)."""
     try:
-        inferred = pl.read_json(raw, infer_schema_length=None)
-        paths = list(_extra_paths(pl.Struct(inferred.schema), spec_page_dtype(), ()))
-        return {_path_name(p): _count_values(inferred, p) for p in paths}
-    except Exception:  # best effort: the typed read is the authority on the page
-        return {}
+        body = json.loads(raw, object_pairs_hook=_first_key_wins)
+    except RecursionError:
+        return _text_extras(raw)
+    except (ValueError, UnicodeDecodeError):
+        return Extras()  # not JSON: the page's own checks name the problem
+    extras = Extras()
+    if not isinstance(body, dict):
+        return extras
+    for key in body:
+        if key not in LISTED["page"]:
+            extras._count(key)
+    items = body.get("items")
+    if isinstance(items, list):
+        collector = _Collector(extras)
+        try:
+            for position, item in enumerate(items):
+                collector.item(item, position)
+        except (_NotFinite, RecursionError):  # json.dumps nests as deep as the value
+            return _text_extras(raw)
+    return extras
 
 
-def warn_unknown_fields(unknown: Iterable[dict[str, int]], *, stacklevel: int = 2) -> None:
+def _text_extras(raw: bytes) -> Extras:
+    extras = Extras()
+    try:
+        _from_text(raw.decode(), extras)
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        return Extras()  # the page's own checks name the problem
+    return extras
+
+
+def warn_unknown_fields(counts: Iterable[Mapping[str, int]], *, stacklevel: int = 2) -> None:
     """One :class:`UnknownFieldWarning` summing the pages' unlisted fields (none: no warning).
 
     ``stacklevel`` counts from the caller of this function, as in ``warnings.warn``.
     """
     found: dict[str, int] = {}
-    for page in unknown:
-        for path, count in page.items():
+    for page_counts in counts:
+        for path, count in page_counts.items():
             found[path] = found.get(path, 0) + count
     if not found:
         return
-    listed = ", ".join(
-        f"{path} ({count} value{'' if count == 1 else 's'})"
-        for path, count in sorted(found.items())
-    )
+
+    def listed(paths: list[str]) -> str:
+        return ", ".join(
+            f"{path} ({found[path]} value{'' if found[path] == 1 else 's'})"
+            for path in sorted(paths)
+        )
+
+    rows = [path for path in found if path.startswith("items[]")]
+    page = [path for path in found if not path.startswith("items[]")]
+    parts = []
+    if rows:
+        parts.append(
+            "kept as JSON in the `extra` column of messages, attachments and reactions "
+            f"(in `rejects.item` for a message set aside): {listed(rows)}"
+        )
+    if page:
+        parts.append(f"page-level, named here and not stored: {listed(page)}")
     warnings.warn(
-        "fields the spec page does not list were not stored: "
-        f"{listed} (counted on pages 1-8 and powers of two; `original` keeps the raw "
-        "provider payload)",
+        f"fields the spec page does not list: {'; '.join(parts)}",
         UnknownFieldWarning,
         stacklevel=stacklevel + 1,
     )

@@ -1,12 +1,14 @@
 """The wire schema: the JSON shape of the spec page, as ``read_json`` parses a page.
 
-The 0/1 flags are read as strings (so ``2``, ``1.5``, ``true`` or ``"yes"`` reach their
-check intact), ``seen_by`` as a ``Map(String, String)``; everything else has its own type.
+The 0/1 flags are read as strings (so ``2``, ``1.5`` or ``"yes"`` reach their check intact;
+a JSON ``true``/``false`` is accepted as 1/0, :data:`FLAG_TEXTS`), ``seen_by`` as a
+``Map(String, String)``; everything else has its own type. :data:`LISTED` names the keys the
+spec page lists for each kind of object, the rest being unlisted (kept in ``extra``).
 Timestamps are strings like ``2026-05-17T09:42:11.000Z`` (:func:`parse_timestamp`); epoch
 fields are Unix seconds or milliseconds (:func:`epoch_to_datetime`).
 
->>> FLAGS[:3]
-('is_sender', 'seen', 'hidden')
+>>> FLAGS[:3], sorted(LISTED["size"])
+(('is_sender', 'seen', 'hidden'), ['height', 'width'])
 >>> [field.name for field in item_dtype(wire_schema()).fields][:3]
 ['id', 'message_id', 'provider_id']
 """
@@ -26,9 +28,12 @@ if TYPE_CHECKING:
 __all__ = [
     "EPOCH_MS_THRESHOLD",
     "FLAGS",
+    "FLAG_TEXTS",
     "ITEM",
     "ITEM_FIELDS",
+    "LISTED",
     "PAGE",
+    "PAGE_KEYS",
     "TIMESTAMP_FORMAT",
     "epoch_to_datetime",
     "instance",
@@ -42,6 +47,9 @@ TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S%.fZ"
 #: ``|v| >= 1e11`` is milliseconds, below is seconds (1e11 s is the year 5138; 1e11 ms, 1973).
 EPOCH_MS_THRESHOLD: Final = 100_000_000_000
 FLAGS: Final = ("is_sender", "seen", "hidden", "deleted", "edited", "is_event", "delivered")
+#: A flag as ``read_json`` reads it -> its value: 0/1 (numbers, or the strings "0"/"1") and
+#: JSON booleans (``true`` reads as "true"; a JSON *string* "true" is rejected by the screen).
+FLAG_TEXTS: Final = {"0": False, "1": True, "false": False, "true": True}
 #: Bookkeeping columns the reader adds to the items: page number (1..) and index on the page.
 PAGE: Final = "__page"
 ITEM: Final = "__item"
@@ -118,7 +126,8 @@ ITEM_FIELDS: Final[dict[str, pl.DataType]] = {
 }
 # Listed on the spec page but constant type tags, or page-level: known, not read, not stored.
 _TAGS: Final = {"object": pl.String()}
-_PAGE_KEYS: Final[dict[str, pl.DataType]] = {"object": pl.String(), "cursor": pl.String()}
+#: The page's own keys besides ``items`` (read by ``check_body``, not stored).
+PAGE_KEYS: Final[dict[str, pl.DataType]] = {"object": pl.String(), "cursor": pl.String()}
 
 
 def wire_schema(*, include_original: bool = True) -> pl.Schema:
@@ -142,6 +151,33 @@ def instance(dtype: PolarsDataType) -> pl.DataType:
     return dtype() if isinstance(dtype, type) else dtype
 
 
+def _keys(dtype: pl.DataType) -> frozenset[str]:
+    assert isinstance(dtype, pl.Struct)
+    return frozenset(field.name for field in dtype.fields)
+
+
+def _listed() -> dict[str, frozenset[str]]:
+    attachments = ITEM_FIELDS["attachments"]
+    assert isinstance(attachments, pl.List)
+    attachment = instance(attachments.inner)
+    assert isinstance(attachment, pl.Struct)
+    reactions = ITEM_FIELDS["reactions"]
+    assert isinstance(reactions, pl.List)
+    return {
+        "page": frozenset({*PAGE_KEYS, "items"}),
+        "item": frozenset({*_TAGS, *ITEM_FIELDS}),
+        "quoted": _keys(ITEM_FIELDS["quoted"]),
+        "reply_to": _keys(ITEM_FIELDS["reply_to"]),
+        "attachment": _keys(attachment),
+        "size": _keys(instance(attachment.to_schema()["size"])),
+        "reaction": _keys(instance(reactions.inner)),
+    }
+
+
+#: The keys the spec page lists for each kind of object (``seen_by`` keys are attendee ids).
+LISTED: Final = _listed()
+
+
 def item_dtype(schema: pl.Schema) -> pl.Struct:
     """The struct of one item in a wire schema."""
     items = schema["items"]
@@ -154,7 +190,7 @@ def item_dtype(schema: pl.Schema) -> pl.Struct:
 def spec_page_dtype() -> pl.Struct:
     """Every key the spec page lists, page level included (for unlisted-field detection)."""
     item = pl.Struct({**_TAGS, **ITEM_FIELDS})
-    return pl.Struct({**_PAGE_KEYS, "items": pl.List(item)})
+    return pl.Struct({**PAGE_KEYS, "items": pl.List(item)})
 
 
 def _expr(expr: object) -> pl.Expr:

@@ -3,10 +3,13 @@
 Each ends in :class:`InvalidResponseError` naming the page, message id and field, in a
 :class:`SchemaValidationError` naming the column and message id, or in a documented
 tolerance (a new enum value is kept with an ``UnknownValueWarning``; huge or control-character
-text is kept as it is). A value of the wrong JSON type always ends in the located
+text is kept as it is; a required field real payloads omit is kept as a null with a
+``MissingFieldWarning``). A value of the wrong JSON type always ends in the located
 :class:`InvalidResponseError`, even where ``read_json`` alone would coerce it. Never a bare
 exception, and never a partial file: ``write_parquet`` refuses invalid frames before writing,
-and ``sync_chat`` leaves the dataset byte for byte.
+and ``sync_chat`` leaves the dataset byte for byte. The same pages built with
+``on_invalid="quarantine"`` keep every other message, put the broken one in exactly one of
+``messages`` (when tolerated) or ``rejects`` (otherwise), and validate.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from postpress_frames.storage.dataset import read_chat
 from postpress_frames.storage.parquet import read_parquet, write_parquet
 from postpress_frames.tables.build import frames_from_pages, wire_schema
 from postpress_frames.tables.chat_frames import ChatFrames
-from postpress_frames.tables.schemas import UnknownValueWarning
+from postpress_frames.tables.schemas import MissingFieldWarning, UnknownValueWarning
 from postpress_frames.testing import FakePostpress, Fault, demo_chat
 from tests.reliability.helpers import client_for, leftovers, snapshot
 from tests.strategies import full_message
@@ -49,14 +52,13 @@ REQUIRED: list[Path_] = [
     ("chat_id",),
     ("chat_provider_id",),
     ("sender_id",),
-    ("sender_attendee_id",),
     ("timestamp",),
     *((flag,) for flag in FLAGS),
     ("original",),
     ("attachments", 0, "id"),
     ("attachments", 0, "type"),
     ("attachments", 0, "unavailable"),
-    ("attachments", 0, "size"),
+    ("attachments", 0, "sticker"),
     ("attachments", 3, "file_name"),
     ("attachments", 2, "voice_note"),
     ("reactions", 0, "value"),
@@ -68,8 +70,16 @@ REQUIRED: list[Path_] = [
     ("quoted", "provider_id"),
     ("quoted", "attachments", 1, "id"),
 ]
+# Required by the spec page, omitted by real payloads: kept as nulls (RELAXED in schemas.py).
+RELAXED_PATHS: list[Path_] = [
+    ("sender_attendee_id",),
+    ("reply_to", "sender_attendee_id"),
+    ("attachments", 0, "size"),
+    ("quoted", "attachments", 1, "size"),
+]
 TYPED: list[Path_] = [
     *REQUIRED,
+    *RELAXED_PATHS,
     ("text",),
     ("behavior",),
     ("event_type",),
@@ -99,7 +109,8 @@ BAD_TIMESTAMPS = st.sampled_from(
 WRONG_VALUES = st.sampled_from(
     [12345, -1.5, True, "a string", [], ["x"], {}, {"nested": {"deep": 1}}, 10**30]
 )
-BAD_FLAGS = st.sampled_from([2, -1, 1.5, True, False, "yes", "", 10**20, [], {}])
+# true and false are flags (1 and 0); the JSON string "true" is not.
+BAD_FLAGS = st.sampled_from([2, -1, 1.5, "true", "false", "yes", "", 10**20, [], {}])
 BAD_RECEIPTS = st.sampled_from([None, 0, 1, 1.5, "soon", "", "2026-05-17", [], {"at": "x"}])
 CONTROL_TEXT = st.text(
     st.sampled_from([*map(chr, range(32)), "\x7f", "\u2028", "\u2029", "\ufeff", "é", "👍"]),
@@ -128,6 +139,10 @@ class Mutation:
         where = f"{failure.table} {failure.column} {failure.check}"
         return any(isinstance(p, str) and p in where for p in self.path)
 
+    def names_any_field(self, field: str) -> bool:
+        """A reject's field names this field or its object."""
+        return any(isinstance(p, str) and p in field for p in self.path)
+
 
 def mutations() -> st.SearchStrategy[Mutation]:
     def seen_by_key(value: Any) -> Mutation:
@@ -136,6 +151,7 @@ def mutations() -> st.SearchStrategy[Mutation]:
     return st.one_of(
         st.sampled_from(REQUIRED).map(lambda p: Mutation("missing", p, DELETE)),
         st.sampled_from(REQUIRED).map(lambda p: Mutation("null", p, None)),
+        st.sampled_from(RELAXED_PATHS).map(lambda p: Mutation("relaxed", p, DELETE)),
         st.tuples(st.sampled_from(TYPED), WRONG_VALUES).map(lambda a: Mutation("type", *a)),
         st.tuples(st.sampled_from([("timestamp",), ("reply_to", "timestamp")]), BAD_TIMESTAMPS).map(
             lambda a: Mutation("timestamp", *a)
@@ -211,7 +227,45 @@ def hostile_pages(mutation: Mutation, n_pages: int, where: int) -> tuple[list[by
 def check_outcome(
     mutation: Mutation, pages: list[bytes], where: int, victim: str, out: Path
 ) -> str:
-    """Build, validate and write; assert the outcome is a located error or a tolerance."""
+    """Build, validate and write; assert the outcome is a located error or a tolerance,
+    and that a quarantine build of the same pages agrees with it."""
+    outcome = raise_outcome(mutation, pages, where, victim, out)
+    check_quarantine(mutation, pages, victim, outcome)
+    return outcome
+
+
+def check_quarantine(mutation: Mutation, pages: list[bytes], victim: str, outcome: str) -> None:
+    """Under quarantine the broken message is set aside exactly when the default build did
+    not tolerate it; every other message is kept; the result validates."""
+    everyone = {m["id"] for page in pages for m in json.loads(page)["items"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        failure: InvalidResponseError | None = None
+        try:
+            frames = frames_from_pages(pages, on_invalid="quarantine")
+        except InvalidResponseError as error:
+            failure = error
+        if failure is not None:  # only what is wrong with a page itself still raises
+            assert mutation.kind == "deep" and outcome == "InvalidResponseError", str(failure)
+            assert failure.field is None, str(failure)  # too deep for Python's json at all
+            return
+        frames.validate()
+    kept = set(frames.messages["id"].to_list())
+    aside = set(frames.rejects["message_id"].to_list())
+    assert kept.isdisjoint(aside)
+    assert kept | aside == everyone
+    assert (victim in aside) == (outcome != "tolerated"), (mutation, outcome)
+    if victim in aside:
+        (reason,) = frames.rejects.filter(pl.col("message_id") == victim).iter_rows(named=True)
+        assert mutation.names_any_field(reason["field"]) or mutation.kind == "deep", reason
+        assert json.loads(reason["item"])["id"] == victim  # the item's JSON text, unchanged
+        assert reason["item"] in b"".join(pages).decode()
+
+
+def raise_outcome(
+    mutation: Mutation, pages: list[bytes], where: int, victim: str, out: Path
+) -> str:
+    """The default build: a located error, a located validation failure, or a tolerance."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         built: ChatFrames | InvalidResponseError
@@ -246,7 +300,11 @@ def check_outcome(
     back = read_parquet(out)
     assert back == frames
     row = frames.messages.row(by_predicate=pl.col("id") == victim, named=True)
-    if mutation.kind == "enum":
+    if mutation.kind == "relaxed":
+        assert any(issubclass(w.category, MissingFieldWarning) for w in caught)
+        parent = mutation.path[:-1]
+        assert parent != () or row[mutation.key] is None
+    elif mutation.kind == "enum":
         assert any(issubclass(w.category, UnknownValueWarning) for w in caught)
         kept = frames.attachments.filter(frames.attachments["message_id"] == victim)
         assert mutation.value in kept["type"].to_list()
@@ -271,8 +329,10 @@ def wire_dtype(path: Path_) -> pl.DataType:
     return dtype() if isinstance(dtype, type) else dtype
 
 
-def fits(value: Any, dtype: pl.DataType) -> bool:
+def fits(value: Any, dtype: pl.DataType, path: Path_ = ()) -> bool:
     """The JSON value is of the field's own type (a string for a string, and so on)."""
+    if len(path) == 1 and path[0] in FLAGS:  # read as strings: 0, 1, "0", "1", true, false
+        return value in (0, 1, "0", "1") and not isinstance(value, float)
     if isinstance(value, bool):
         return dtype == pl.Boolean()
     if isinstance(value, str):
@@ -291,7 +351,7 @@ def hostile_example(
 ) -> None:
     if mutation.kind == "type":
         dtype = wire_dtype(mutation.path)
-        assume(not fits(mutation.value, dtype))  # else it is no break
+        assume(not fits(mutation.value, dtype, mutation.path))  # else it is no break
     where = 1 + pick % n_pages
     pages, victim = hostile_pages(mutation, n_pages, where)
     out = tmp_path_factory.mktemp("hostile") / "chat"
