@@ -96,6 +96,7 @@ CASES: list[Case] = [
         attachments=NOT_A_TABLE,
         reactions=NOT_A_TABLE,
         seen_by=NOT_A_TABLE,
+        rejects=NOT_A_TABLE,
     ),
     *cases(
         Client,
@@ -132,6 +133,7 @@ CASES: list[Case] = [
         page_size=NOT_A_NUMBER,
         include_original=NOT_A_BOOL,
         progress=NOT_A_BOOL,
+        on_invalid=True,
     ),
     *cases(
         ps.frames_from_pages,
@@ -139,6 +141,7 @@ CASES: list[Case] = [
         pages=123,
         include_original=NOT_A_BOOL,
         seen=NOT_AN_OBJECT,
+        on_invalid=True,
     ),
     *cases(ps.read_chat, {"root": "lake", "chat_id": "chat_demo"}, root=NOT_A_PATH),
     *cases(ps.read_chat, {"root": "lake"}, chat_id=NOT_A_STRING),
@@ -261,6 +264,8 @@ CASES: list[Case] = [
     *cases(sc.polars_schema, {}, model=NOT_AN_OBJECT),
     *cases(sc.unknown_values, {}, tables=NOT_A_MAPPING),
     *cases(sc.warn_unknown_values, {"tables": TABLES}, tables=NOT_A_MAPPING, stacklevel="2"),
+    *cases(sc.missing_fields, {}, tables=NOT_A_MAPPING),
+    *cases(sc.warn_missing_fields, {"tables": TABLES}, tables=NOT_A_MAPPING, stacklevel="2"),
     *cases(sc.without_chat_id, {}, frame=NOT_A_TABLE),
     # -- postpress_frames.testing ---------------------------------------------------------------
     *cases(
@@ -349,6 +354,7 @@ EXEMPT: dict[str, str] = {
     "MessageSchema": "a pandera model (its constructor is pandera's); see validate_frames",
     "ReactionSchema": "a pandera model (its constructor is pandera's); see validate_frames",
     "SeenBySchema": "a pandera model (its constructor is pandera's); see validate_frames",
+    "RejectSchema": "a pandera model (its constructor is pandera's); see validate_frames",
 }
 # Parameters of callables with cases that have no case, each with the reason.
 UNCHECKED: dict[tuple[str, str], str] = {}

@@ -19,7 +19,7 @@ from postpress_frames._exceptions import ArgumentTypeError
 from postpress_frames._progress import Progress
 from postpress_frames.api.client import Client
 from postpress_frames.api.page import Page
-from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.build import OnInvalid, check_on_invalid, frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 
 __all__ = ["Moment", "check_client", "fetch_chat"]
@@ -44,12 +44,16 @@ def fetch_chat(
     page_size: int = 250,
     include_original: bool = True,
     progress: bool = False,
+    on_invalid: OnInvalid = "raise",
 ) -> ChatFrames:
     """Fetch every page of ``chat_id`` and build :class:`ChatFrames` from them.
 
     ``client`` defaults to ``Client()`` (key and base URL from the environment). Filters are
     the endpoint's: ``after``/``before`` (exclusive; aware datetimes, dates or ISO 8601
     strings) and ``sender_id``. ``progress=True`` shows a progress bar on stderr or in Jupyter.
+    ``on_invalid="quarantine"`` sets aside the messages that cannot be typed into
+    ``frames.rejects`` instead of raising (see ``frames_from_pages``); the client still
+    raises for a page it cannot page through (no ``items``, an item without a string id).
     Arguments are checked before any request.
     """
     as_str(chat_id, "chat_id")
@@ -57,6 +61,7 @@ def fetch_chat(
     as_int(page_size, "page_size")
     as_bool(include_original, "include_original")
     as_bool(progress, "progress")
+    check_on_invalid(on_invalid)
     own_client = client is None
     active = client or Client()
     try:
@@ -64,7 +69,9 @@ def fetch_chat(
             chat_id, after=after, before=before, sender_id=sender_id, page_size=page_size
         )
         with Progress(chat_id, enabled=progress) as bar:
-            return frames_from_pages(bar.track(pages), include_original=include_original)
+            return frames_from_pages(
+                bar.track(pages), include_original=include_original, on_invalid=on_invalid
+            )
     finally:
         if own_client:
             active.close()
