@@ -19,7 +19,6 @@ One :class:`~postpress_frames.tables.schemas.UnknownFieldWarning` per build name
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -54,39 +53,25 @@ class Extras:
         self.counts[path] = self.counts.get(path, 0) + 1
 
 
-class _NotFinite(Exception):
-    """A number too large for a float: the page's text is walked instead."""
-
-
 def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+    """A JSON object as ``read_json`` sees it: of duplicated keys, the first one counts."""
+    found = dict(pairs)  # C speed; the last of duplicated keys would win...
+    if len(found) == len(pairs):
+        return found
+    found = {}  # ...so, rarely, the first one is kept instead
     for key, value in pairs:
         found.setdefault(key, value)
     return found
 
 
-def _finite(value: Any) -> bool:
-    """Whether ``json.dumps`` writes ``value`` back as valid JSON (1e400 parses as inf)."""
-    stack = [value]
-    while stack:
-        top = stack.pop()
-        if isinstance(top, float) and not math.isfinite(top):
-            return False
-        if isinstance(top, dict):
-            stack.extend(top.values())
-        elif isinstance(top, list):
-            stack.extend(top)
-    return True
-
-
 def _text(found: dict[str, str]) -> str:
     """A JSON object text from keys and the JSON texts of their values."""
-    return (
-        "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{v}" for k, v in found.items()) + "}"
-    )
+    pairs = (f"{json.dumps(key, ensure_ascii=False)}:{value}" for key, value in found.items())
+    return "{" + ",".join(pairs) + "}"
 
 
 def _dumps(value: Any) -> str:
+    """Compact JSON; a ValueError for a number too large for a float (1e400 parses as inf)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -97,16 +82,18 @@ class _Collector:
     def __init__(self, extras: Extras) -> None:
         self.extras = extras
 
-    def unlisted(self, obj: dict[str, Any], kind: str, path: str) -> dict[str, str]:
-        listed = LISTED[kind]
-        found = {}
-        for key, value in obj.items():
-            if key not in listed:
-                if not _finite(value):
-                    raise _NotFinite  # 1e400 parses as inf: keep its text instead
-                found[key] = _dumps(value)
-                self.extras._count(f"{path}.{key}" if path else key)
+    def unlisted(self, obj: dict[str, Any], kind: str, path: str) -> dict[str, Any]:
+        """The unlisted keys of ``obj`` and their values, in the object's order, counted."""
+        extra = obj.keys() - LISTED[kind]
+        if not extra:
+            return {}
+        found = {key: value for key, value in obj.items() if key in extra}
+        for key in found:
+            self.extras._count(f"{path}.{key}" if path else key)
         return found
+
+    def encode(self, found: dict[str, Any]) -> str:
+        return _dumps(found)
 
     def attachment(self, obj: Any, path: str, key: AttachmentKey) -> None:
         if not isinstance(obj, dict):
@@ -117,7 +104,7 @@ class _Collector:
             for name, value in self.unlisted(size, "size", f"{path}.size").items():
                 found[f"size.{name}"] = value
         if found:
-            self.extras.attachments[key] = _text(found)
+            self.extras.attachments[key] = self.encode(found)
 
     def item(self, obj: Any, position: int) -> None:
         if not isinstance(obj, dict):
@@ -129,7 +116,7 @@ class _Collector:
                 for key, value in self.unlisted(nested, name, f"items[].{name}").items():
                     found[f"{name}.{key}"] = value
         if found:
-            self.extras.messages[position] = _text(found)
+            self.extras.messages[position] = self.encode(found)
         quoted = obj.get("quoted")
         for of_quoted, attachments in (
             (False, obj.get("attachments")),
@@ -145,7 +132,7 @@ class _Collector:
                 if isinstance(reaction, dict):
                     found = self.unlisted(reaction, "reaction", "items[].reactions[]")
                     if found:
-                        self.extras.reactions[(position, index)] = _text(found)
+                        self.extras.reactions[(position, index)] = self.encode(found)
 
 
 def _from_text(text: str, extras: Extras) -> None:
@@ -210,14 +197,8 @@ class _RawCollector(_Collector):
                 found[key] = _Raw(text[s:e])
         return found
 
-    def unlisted(self, obj: dict[str, Any], kind: str, path: str) -> dict[str, str]:
-        listed = LISTED[kind]
-        found = {}
-        for key, value in obj.items():
-            if key not in listed:
-                found[key] = _raw_text(value)
-                self.extras._count(f"{path}.{key}" if path else key)
-        return found
+    def encode(self, found: dict[str, Any]) -> str:
+        return _text({key: _raw_text(value) for key, value in found.items()})
 
 
 def _raw_text(value: Any) -> str:
@@ -251,7 +232,7 @@ def page_extras(raw: bytes) -> Extras:
         try:
             for position, item in enumerate(items):
                 collector.item(item, position)
-        except (_NotFinite, RecursionError):  # json.dumps nests as deep as the value
+        except (ValueError, RecursionError):  # inf (from 1e400), or nested too deep to dump
             return _text_extras(raw)
     return extras
 
