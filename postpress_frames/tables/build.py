@@ -360,7 +360,7 @@ def _with_extra(
     """``frame`` with its ``extra`` column: the JSON texts of ``rows`` joined on ``keys``."""
     if not rows:
         return frame.with_columns(pl.lit(None, pl.String).alias("extra"))
-    return frame.join(_extra_frame(rows, keys), on=list(keys), how="left")
+    return frame.join(_extra_frame(rows, keys), on=list(keys), how="left", maintain_order="left")
 
 
 _AT: Final[dict[str, pl.DataType]] = {PAGE: pl.Int32(), ITEM: pl.Int32()}
