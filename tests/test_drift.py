@@ -404,3 +404,14 @@ def test_unknown_values_warn_once_at_build_never_at_write_once_at_read(tmp_path:
     assert len(of(read, UnknownValueWarning)) == 1
     assert back == frames  # extra included
     assert json.loads(back.messages["extra"].item()) == {"pinned": True}
+
+
+def test_a_folder_written_before_extra_existed_still_reads(tmp_path: Path) -> None:
+    frames, _ = build([page_of(full_message(id="m1"))])
+    write_parquet(frames, tmp_path / "chat")
+    for table in ("messages", "attachments", "reactions"):
+        file = tmp_path / "chat" / f"{table}.parquet"
+        pl.read_parquet(file).drop("extra").write_parquet(file)  # as schema 1.0.0 wrote it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert read_parquet(tmp_path / "chat") == frames

@@ -387,14 +387,18 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
     expected = polars_schema(TABLE_MODELS[name])
     if name == "messages" and "original" not in got:  # include_original=False
         expected = pl.Schema({k: v for k, v in expected.items() if k != "original"})
+    old = "extra" in expected and "extra" not in got  # written before schema 1.1.0
+    if old:
+        expected = pl.Schema({k: v for k, v in expected.items() if k != "extra"})
     check_schema(file, name, got, expected)
     try:
-        return pl.read_parquet(file)
+        frame = pl.read_parquet(file)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise StorageError(
             f"is not a readable Parquet file (truncated or corrupt?): {_polars_problem(exc)}",
             path=file,
         ) from exc
+    return frame.with_columns(pl.lit(None, pl.String).alias("extra")) if old else frame
 
 
 def read_parquet(path: str | Path) -> ChatFrames:
