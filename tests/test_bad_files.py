@@ -125,9 +125,9 @@ def test_a_dataset_table_of_another_schema_is_a_storage_error_naming_it(
     frames.messages.drop("chat_id", "original").write_parquet(file)
     error = only_storage_error(lambda: read_chat(lake, CHAT))
     assert "column 'original' is missing" in error.problem
-    frames.messages.drop("chat_id").with_columns(extra=pl.lit(1)).write_parquet(file)
+    frames.messages.drop("chat_id").with_columns(surplus=pl.lit(1)).write_parquet(file)
     error = only_storage_error(lambda: scan_dataset(lake))
-    assert "column 'extra' is not in the schema" in error.problem
+    assert "column 'surplus' is not in the schema" in error.problem
 
 
 def test_a_fetch_folder_table_of_another_schema_or_missing_is_a_storage_error(
