@@ -53,12 +53,12 @@ def test_round_trip_without_original(tmp_path: Path) -> None:
 def test_folder_holds_one_file_per_table_and_a_manifest(frames, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_parquet(frames, tmp_path / "chat", filters={"after": "2026-01-01T00:00:00.000Z"})
     names = sorted(p.name for p in (tmp_path / "chat").iterdir())
-    assert names == sorted([f"{t}.parquet" for t in TABLES] + ["manifest.json"])
+    assert names == sorted([f"{t}.parquet" for t in TABLES] + ["rejects.parquet", "manifest.json"])
     manifest = json.loads((tmp_path / "chat" / "manifest.json").read_text())
     assert manifest["chat_id"] == "chat_demo"
     assert manifest["schema_version"] == str(SCHEMA_VERSION)
     assert manifest["filters"] == {"after": "2026-01-01T00:00:00.000Z"}
-    assert manifest["row_counts"] == {t: frames[t].height for t in TABLES}
+    assert manifest["row_counts"] == {t: frames[t].height for t in TABLES} | {"rejects": 0}
     assert read_manifest(tmp_path / "chat").fetched_at is not None
 
 

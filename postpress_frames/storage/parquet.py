@@ -1,10 +1,11 @@
 """One chat's tables as a folder of Parquet files that BI tools read as they are.
 
 ``write_parquet(frames, path)`` writes ``messages.parquet``, ``attachments.parquet``,
-``reactions.parquet``, ``seen_by.parquet`` and ``manifest.json`` into ``path``, atomically:
+``reactions.parquet``, ``seen_by.parquet``, ``rejects.parquet`` (the messages set aside by
+``on_invalid="quarantine"``, possibly empty) and ``manifest.json`` into ``path``, atomically:
 the folder is built aside and swapped in, so a crash leaves the previous copy readable.
 It never replaces what it did not write: ``path`` must be absent, an empty folder, or a
-fetch folder of the package (a valid ``manifest.json`` and nothing but those five files);
+fetch folder of the package (a valid ``manifest.json`` and nothing but those files);
 anything else is refused with a :class:`~postpress_frames.StorageError` naming the path and
 what is there, before anything is written.
 
@@ -12,6 +13,8 @@ Reading checks what it reads: a missing folder or ``manifest.json`` is a
 :class:`~postpress_frames.MissingInputError`; a foreign or unreadable manifest, a truncated
 or corrupt Parquet file, a table whose columns or dtypes are not the schema's, or row counts
 that differ from the manifest's are a :class:`~postpress_frames.StorageError` naming the file.
+A folder written before ``rejects.parquet`` existed reads with empty ``rejects``, one written
+before ``extra`` existed with a null ``extra``.
 
 Files are zstd-compressed; timestamps are UTC-adjusted Parquet timestamps in milliseconds;
 booleans are BOOLEAN; enum-like strings are dictionary-encoded; no column is of Null type.
@@ -43,8 +46,14 @@ from postpress_frames._outputs import check_folder_target
 from postpress_frames._version import __version__
 from postpress_frames.storage.atomic import recover_dir, replace_dir_atomically
 from postpress_frames.storage.layout import is_dataset
-from postpress_frames.tables.chat_frames import ChatFrames
-from postpress_frames.tables.schemas import SCHEMA_VERSION, TABLE_MODELS, polars_schema
+from postpress_frames.tables.chat_frames import ChatFrames, empty_rejects
+from postpress_frames.tables.schemas import (
+    REJECTS,
+    SCHEMA_VERSION,
+    TABLE_MODELS,
+    RejectSchema,
+    polars_schema,
+)
 
 __all__ = [
     "FORMAT",
@@ -95,7 +104,7 @@ class Manifest:
             "filters": self.filters,
             "fetched_at": self.fetched_at,
             "row_counts": self.row_counts,
-            "tables": {name: f"{name}.parquet" for name in TABLE_MODELS},
+            "tables": {name: f"{name}.parquet" for name in (*TABLE_MODELS, REJECTS)},
         }
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
@@ -197,20 +206,25 @@ def write_parquet(
     frames.validate()
     manifest = Manifest(
         chat_ids=sorted(frames.messages.get_column("chat_id").unique().to_list()),
-        row_counts={name: frame.height for name, frame in frames.items()},
+        row_counts={
+            **{name: frame.height for name, frame in frames.items()},
+            REJECTS: frames.rejects.height,
+        },
         filters={k: None if v is None else str(v) for k, v in (filters or {}).items()},
         fetched_at=(fetched_at or datetime.now(UTC)).isoformat(timespec="milliseconds"),
     )
     with replace_dir_atomically(folder) as staging:
         for name, frame in frames.items():
             write_table(frame, staging / f"{name}.parquet")
+        write_table(frames.rejects, staging / f"{REJECTS}.parquet")
         (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return folder
 
 
 def fetch_folder_files() -> frozenset[str]:
-    """The names a fetch folder holds: one Parquet file per table and ``manifest.json``."""
-    return frozenset({MANIFEST, *(f"{name}.parquet" for name in TABLE_MODELS)})
+    """The names a fetch folder holds: one Parquet file per table, ``rejects.parquet`` (absent
+    in a folder of an earlier version) and ``manifest.json``."""
+    return frozenset({MANIFEST, *(f"{name}.parquet" for name in (*TABLE_MODELS, REJECTS))})
 
 
 def is_fetch_folder(folder: Path) -> bool:
@@ -384,7 +398,7 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
             path=file,
         )
     got = parquet_schema(file)
-    expected = polars_schema(TABLE_MODELS[name])
+    expected = polars_schema(RejectSchema if name == REJECTS else TABLE_MODELS[name])
     if name == "messages" and "original" not in got:  # include_original=False
         expected = pl.Schema({k: v for k, v in expected.items() if k != "original"})
     old = "extra" in expected and "extra" not in got  # written before schema 1.1.0
@@ -412,8 +426,15 @@ def read_parquet(path: str | Path) -> ChatFrames:
     folder = as_path(path, "path")
     manifest = read_manifest(folder)
     tables = {name: read_table(folder / f"{name}.parquet", name) for name in TABLE_MODELS}
+    rejects_file = folder / f"{REJECTS}.parquet"
+    if REJECTS in manifest.row_counts or rejects_file.exists():
+        tables[REJECTS] = read_table(rejects_file, REJECTS)
+    else:  # written before rejects.parquet existed
+        tables[REJECTS] = empty_rejects()
     frames = ChatFrames(**tables)
     counts = {name: frame.height for name, frame in frames.items()}
+    if REJECTS in manifest.row_counts or frames.rejects.height:
+        counts[REJECTS] = frames.rejects.height
     if counts != manifest.row_counts:
         raise StorageError(
             f"lists row counts {manifest.row_counts}, but the files hold {counts} "
