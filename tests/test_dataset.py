@@ -57,7 +57,7 @@ def test_partition_folders_never_escape_the_root(lake: Path) -> None:
 
 def test_scan_dataset_reads_every_chat(lake: Path, per_chat: dict[str, ChatFrames]) -> None:
     lazy = scan_dataset(lake)
-    assert set(lazy) == set(TABLE_MODELS)
+    assert set(lazy) == {*TABLE_MODELS, "rejects"}
     for table in TABLE_MODELS:
         frame = lazy[table].collect()
         assert frame.height == sum(f[table].height for f in per_chat.values())
@@ -113,7 +113,7 @@ def test_a_dataset_of_no_chats_scans_to_empty_tables(tmp_path: Path) -> None:
     (tests/test_bad_files.py), never read as one."""
     root = tmp_path / "lake"
     assert write_dataset(ChatFrames.empty(), root) == []
-    assert sorted(p.name for p in root.iterdir()) == sorted(TABLE_MODELS)
+    assert sorted(p.name for p in root.iterdir()) == sorted([*TABLE_MODELS, "rejects"])
     lazy = scan_dataset(root)
     assert all(lf.collect().height == 0 for lf in lazy.values())
     assert "chat_id" in lazy["reactions"].collect_schema()
@@ -192,7 +192,7 @@ def test_a_commit_shows_readers_only_committed_part_files(
     monkeypatch.setattr(commit, "commit_file", commit_file)
     monkeypatch.setattr(atomic, "commit_file", commit_file)
     write_dataset(demo_frames(30, chat_id="chat_b", seed=7), lake)
-    assert len(checks) == 4 + 2 * 5  # four tables written, the journal's and four renames
+    assert len(checks) == 5 + 2 * 6  # five tables written, the journal's and five renames
     assert read_chat(lake, "chat_b").messages.height == 30
 
 
@@ -202,7 +202,7 @@ def assert_only_part_files(root: Path) -> None:
         if path.is_file() and path.name.endswith(".parquet"):
             assert path.name == PART_FILE, path
             assert path.parent.parent.parent == root, path
-            assert path.parent.parent.name in TABLE_MODELS, path
+            assert path.parent.parent.name in (*TABLE_MODELS, "rejects"), path
     for table in TABLE_MODELS:
         folder = root / table
         if folder.is_dir():

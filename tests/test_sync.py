@@ -369,7 +369,7 @@ def test_staged_and_merged_files_are_never_seen_by_a_reader(
     server.add_messages(server.chat_id, 120)
     result = sync_chat(server.chat_id, root, client=client, page_size=50, batch_pages=1)
     assert result.added == 120 and result.total == 420
-    assert seen["staged"] > 0 and seen["merged"] == 8 and seen["renames"] == 10
+    assert seen["staged"] > 0 and seen["merged"] == 10 and seen["renames"] == 12
     assert leftovers(root) == []
 
 

@@ -1,4 +1,5 @@
-"""Replace a chat's four table files as one unit, and finish a replacement a crash cut short.
+"""Replace a chat's table files (the four tables and ``rejects``) as one unit, and finish a
+replacement a crash cut short.
 
 :func:`write_chat` is the only code that replaces a chat's files. It
 
@@ -38,7 +39,7 @@ choosing, and readers read the current name.
 >>> from postpress_frames.tables.chat_frames import ChatFrames
 >>> write_chat("lake", "chat_1", ChatFrames.empty())
 >>> sorted(p.parent.name for p in Path("lake").glob("*/*/*.parquet"))
-['chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1']
+['chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1', 'chat_id=chat_1']
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ from postpress_frames.storage.layout import (
     staging_dirs,
 )
 from postpress_frames.storage.parquet import write_table
-from postpress_frames.tables.schemas import TABLE_MODELS, without_chat_id
+from postpress_frames.tables.chat_frames import ChatFrames
+from postpress_frames.tables.schemas import REJECTS, STORED_TABLES, without_chat_id
 
 __all__ = [
     "WRITE_ORDER",
@@ -94,15 +96,15 @@ logger = logging.getLogger("postpress_frames")
 Table = pl.DataFrame | pl.LazyFrame
 
 #: The order of a commit's renames: messages, which a sync reads its high-water mark from,
-#: goes last.
-WRITE_ORDER = ("attachments", "reactions", "seen_by", "messages")
+#: goes last; rejects just before it.
+WRITE_ORDER = ("attachments", "reactions", "seen_by", "rejects", "messages")
 
 
 def make_dataset_folders(root: Path) -> None:
-    """Create ``root`` and its four table folders (a dataset of no chats) if they are not
-    there: what write_dataset and sync_chat made reads back as a dataset even when it
-    stored no chat."""
-    for table in TABLE_MODELS:
+    """Create ``root`` and its table folders, ``rejects`` included (a dataset of no chats),
+    if they are not there: what write_dataset and sync_chat made reads back as a dataset even
+    when it stored no chat."""
+    for table in STORED_TABLES:
         (root / table).mkdir(parents=True, exist_ok=True)
 
 
@@ -177,13 +179,16 @@ def commit_chat(root: Path, chat_id: str, written: Mapping[str, Path]) -> None:
 def write_chat(root: str | Path, chat_id: str, tables: Mapping[str, Table]) -> None:
     """Replace ``chat_id``'s files of every table with ``tables``, as one unit.
 
-    ``tables`` maps each table name to its rows in the dataset's order (a LazyFrame is
-    streamed). ``chat_id`` lives in the folder name only, so a ``chat_id`` column is dropped.
-    A crash at any moment leaves the previous files or the new ones (see the module
-    docstring); an error leaves the previous ones and no temporary file.
+    ``tables`` maps each table name (``rejects`` included) to its rows in the dataset's order
+    (a LazyFrame is streamed); a :class:`ChatFrames` gives its ``rejects`` too. ``chat_id``
+    lives in the folder name only, so a ``chat_id`` column is dropped. A crash at any moment
+    leaves the previous files or the new ones (see the module docstring); an error leaves
+    the previous ones and no temporary file.
     """
     root = as_path(root, "root")
-    missing = [table for table in TABLE_MODELS if table not in tables]
+    if isinstance(tables, ChatFrames):
+        tables = {**tables, REJECTS: tables.rejects}
+    missing = [table for table in STORED_TABLES if table not in tables]
     if missing:
         raise ConfigurationError(f"tables of {chat_id!r} lack {missing}")
     recover_chat(root, chat_id)
@@ -221,7 +226,7 @@ def move_legacy_folders(root: Path, chat_id: str) -> None:
     One atomic rename of the whole folder per table (see the module docstring). Nothing but
     temporary files is deleted; a table stored under both names is refused.
     """
-    for table in TABLE_MODELS:
+    for table in STORED_TABLES:
         folders = partition_dirs(root, table, chat_id)
         if len(folders) == 1 or not folders[1].is_dir():
             continue
@@ -255,7 +260,7 @@ def move_legacy_folders(root: Path, chat_id: str) -> None:
 def _remove_temps(root: Path, chat_id: str) -> None:
     """Delete temporary files a killed writer of this chat left (after its journal is done)."""
     _remove_temps_in(commit_dir(root, chat_id))
-    for table in TABLE_MODELS:
+    for table in STORED_TABLES:
         for folder in partition_dirs(root, table, chat_id):
             _remove_temps_in(folder)
     _drop_empty(commit_dir(root, chat_id))

@@ -7,6 +7,12 @@ Layout (one file per table and chat, so a chat is replaced with one atomic renam
     root/attachments/chat_id=<chat>/part-0.parquet
     root/reactions/chat_id=<chat>/part-0.parquet
     root/seen_by/chat_id=<chat>/part-0.parquet
+    root/rejects/chat_id=<chat>/part-0.parquet
+
+``rejects`` holds the messages ``on_invalid="quarantine"`` set aside (possibly none); its
+``chat_id`` is the partition's, like every table's. A dataset written before ``rejects``
+existed has no ``rejects`` folder and reads with empty rejects; a file written before
+``extra`` existed reads with a null ``extra``.
 
 ``chat_id`` lives in the folder name only, as Hive writers do, escaped as Hive and Spark
 escape it (``/`` becomes ``%2F``, ``é`` and spaces stay), so a partition folder never
@@ -16,7 +22,7 @@ hive_partitioning=true, hive_types={'chat_id': VARCHAR})``), Spark, ``pyarrow.da
 progress (a commit, a sync's batches) lives in ``root/.commit`` and ``root/.staging``, under
 names no reader matches.
 
-A chat's four files are replaced as one unit (:func:`postpress_frames.storage.commit.write_chat`):
+A chat's five files are replaced as one unit (:func:`postpress_frames.storage.commit.write_chat`):
 readers finish a commit a crash interrupted, so no reader ever sees one table new and
 another one old.
 
@@ -25,7 +31,7 @@ the table folders of ``chat_id=`` partitions, ``.staging`` and ``.commit``): any
 a file or a folder of other files, is refused with a :class:`~postpress_frames.StorageError`
 before anything is written (:func:`check_dataset_target`; ``sync_chat`` checks it before its
 first request). Nothing in ``root`` but the package's own files is ever deleted or replaced.
-:func:`write_dataset` and ``sync_chat`` create the four table folders even when they store
+:func:`write_dataset` and ``sync_chat`` create the table folders even when they store
 no chat, so what they made reads back as a dataset of no chats.
 
 **Reading.** :func:`scan_dataset`, :func:`read_chat` and :func:`chat_ids` refuse what is not
@@ -85,7 +91,14 @@ from postpress_frames.storage.layout import (
 )
 from postpress_frames.storage.parquet import MANIFEST, check_schema, parquet_schema
 from postpress_frames.tables.chat_frames import ChatFrames
-from postpress_frames.tables.schemas import TABLE_MODELS, key_column, polars_schema
+from postpress_frames.tables.schemas import (
+    REJECTS,
+    STORED_TABLES,
+    TABLE_MODELS,
+    key_column,
+    polars_schema,
+    table_model,
+)
 
 __all__ = [
     "PARTITION_KEY",
@@ -162,15 +175,29 @@ def readable_dataset(root: Path) -> Path:
 
 
 def split_by_chat(frames: ChatFrames) -> dict[str, ChatFrames]:
-    """Split multi-chat frames into one :class:`ChatFrames` per ``chat_id``."""
-    messages = frames.messages
+    """Split multi-chat frames into one :class:`ChatFrames` per ``chat_id``.
+
+    A reject goes to the chat its ``chat_id`` names; one without a ``chat_id`` to the one
+    chat of ``frames`` (a ConfigurationError when there are several: which one is unknown).
+    """
+    messages, rejects = frames.messages, frames.rejects
+    chats = pl.concat([messages.get_column(PARTITION_KEY), rejects.get_column(PARTITION_KEY)])
+    chats = chats.drop_nulls().unique(maintain_order=True)
+    unplaced = rejects.filter(pl.col(PARTITION_KEY).is_null())
+    if unplaced.height and chats.len() != 1:
+        raise ConfigurationError(
+            f"{unplaced.height} rejects have no chat_id and the frames hold "
+            f"{chats.len()} chats: set the rejects' chat_id to place them"
+        )
     out: dict[str, ChatFrames] = {}
-    for chat_id in messages.get_column(PARTITION_KEY).unique(maintain_order=True).to_list():
+    for chat_id in chats.to_list():
         ids = messages.filter(pl.col(PARTITION_KEY) == chat_id).get_column("id").implode()
         tables = {
             name: frame.filter(pl.col(key_column(name)).is_in(ids))
             for name, frame in frames.items()
         }
+        mine = rejects.filter(pl.col(PARTITION_KEY).fill_null(chat_id) == chat_id)
+        tables[REJECTS] = mine.with_columns(pl.lit(chat_id, pl.String).alias(PARTITION_KEY))
         out[chat_id] = ChatFrames(**tables)
     return out
 
@@ -201,13 +228,14 @@ def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
 
 def _file_schema(table: str) -> pl.Schema:
     """The columns of a stored file of ``table``: the schema's, without ``chat_id``."""
-    schema = polars_schema(TABLE_MODELS[table])
+    schema = polars_schema(table_model(table))
     return pl.Schema({k: v for k, v in schema.items() if k != PARTITION_KEY})
 
 
 def _with_partition(table: str) -> dict[str, pl.DataType]:
-    """The columns a scan gives: messages keep the schema's order, others get ``chat_id`` first."""
-    schema = polars_schema(TABLE_MODELS[table])
+    """The columns a scan gives: messages and rejects keep the schema's order, others get
+    ``chat_id`` first."""
+    schema = polars_schema(table_model(table))
     if PARTITION_KEY in schema:
         return dict(schema)
     return {PARTITION_KEY: pl.String(), **dict(schema)}
@@ -261,8 +289,15 @@ def stored_files(root: Path, table: str) -> dict[str, Path]:
 
 
 def _checked(file: Path, table: str) -> Path:
-    """``file`` once its footer says it holds ``table`` as stored; a StorageError otherwise."""
-    check_schema(file, table, parquet_schema(file), _file_schema(table))
+    """``file`` once its footer says it holds ``table`` as stored; a StorageError otherwise.
+
+    A file written before ``extra`` existed passes: scans insert it, null
+    (``missing_columns="insert"``).
+    """
+    got, expected = parquet_schema(file), _file_schema(table)
+    if "extra" in expected and "extra" not in got:
+        expected = pl.Schema({k: v for k, v in expected.items() if k != "extra"})
+    check_schema(file, table, got, expected)
     return file
 
 
@@ -277,7 +312,8 @@ def scan_stored(root: str | Path, table: str, chat_id: str) -> pl.LazyFrame:
     source = stored_file(root, table, chat_id)
     if source is None:
         return pl.LazyFrame(schema=schema)
-    return pl.scan_parquet(_checked(source, table), schema=schema).select(list(schema))
+    checked = _checked(source, table)
+    return pl.scan_parquet(checked, schema=schema, missing_columns="insert").select(list(schema))
 
 
 _SOURCE = "__postpress_frames_source_file"
@@ -292,7 +328,12 @@ def _scan_all(root: Path, table: str) -> pl.LazyFrame:
         return pl.LazyFrame(schema=_with_partition(table))
     # The chat id of each file is the package's decoding of its folder name (both schemes),
     # not an engine's: polars would also read every other key=value folder of the root's path.
-    lf = pl.scan_parquet(list(files), schema=_file_schema(table), include_file_paths=_SOURCE)
+    lf = pl.scan_parquet(
+        list(files),
+        schema=_file_schema(table),
+        include_file_paths=_SOURCE,
+        missing_columns="insert",
+    )
     chat_column = pl.col(_SOURCE).replace_strict(files, return_dtype=pl.String)
     return lf.with_columns(chat_column.alias(PARTITION_KEY)).select(columns)
 
@@ -321,6 +362,8 @@ def scan_dataset(root: str | Path) -> dict[str, pl.LazyFrame]:
     ``root`` must be a dataset: a missing one, a fetch folder or a folder of other files is
     refused (see the module docstring); a dataset of no chats scans to empty tables. Every
     file's footer is read (and checked against the schema) now; the rows when collected.
+    The tables are those of :data:`~postpress_frames.tables.schemas.STORED_TABLES`: the four
+    tables, then ``rejects`` (empty for a dataset written before it existed).
 
     >>> write_dataset(ChatFrames.empty(), "lake")
     []
@@ -330,7 +373,7 @@ def scan_dataset(root: str | Path) -> dict[str, pl.LazyFrame]:
     """
     root = readable_dataset(as_path(root, "root"))
     recover_for_reading(root, None)
-    return {table: _scan_all(root, table) for table in TABLE_MODELS}
+    return {table: _scan_all(root, table) for table in STORED_TABLES}
 
 
 def chat_ids(root: str | Path) -> list[str]:
@@ -365,6 +408,8 @@ def read_chat(root: str | Path, chat_id: str) -> ChatFrames:
     for table in TABLE_MODELS:
         if table != "messages":
             tables[table] = scan_stored(root, table, chat_id).collect()
+    rejects = scan_stored(root, REJECTS, chat_id).with_columns(chat)
+    tables[REJECTS] = rejects.select(list(_with_partition(REJECTS))).collect()
     return ChatFrames(**tables)
 
 

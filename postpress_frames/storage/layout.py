@@ -52,7 +52,7 @@ from urllib.parse import quote, unquote
 
 from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
-from postpress_frames.tables.schemas import TABLE_MODELS
+from postpress_frames.tables.schemas import STORED_TABLES
 
 __all__ = [
     "COMMITS",
@@ -96,8 +96,8 @@ JOURNAL = "journal.json"
 LEGACY_JOURNAL = ".commit.json"
 #: The ending of a staged batch file: never ``.parquet``, so no glob of a reader matches it.
 STAGED_SUFFIX = ".parquet.tmp"
-#: Every name a dataset root may hold.
-DATASET_FOLDERS = (*TABLE_MODELS, STAGING, COMMITS)
+#: Every name a dataset root may hold (a dataset of an earlier version has no ``rejects``).
+DATASET_FOLDERS = (*STORED_TABLES, STAGING, COMMITS)
 
 #: The characters Hive and Spark escape in a partition value (``FileUtils.escapePathName``).
 HIVE_ESCAPED = frozenset([chr(code) for code in range(0x20)] + list("\"#%'*/:=?\\{[]^") + ["\x7f"])
@@ -170,8 +170,8 @@ def check_table(table: object) -> str:
     """``table`` when it names a table of the dataset; a ConfigurationError otherwise."""
     if not isinstance(table, str):
         raise ArgumentTypeError("table", "a table name", table)
-    if table not in TABLE_MODELS:
-        raise ConfigurationError(f"unknown table {table!r}; expected one of {list(TABLE_MODELS)}")
+    if table not in STORED_TABLES:
+        raise ConfigurationError(f"unknown table {table!r}; expected one of {list(STORED_TABLES)}")
     return table
 
 
@@ -269,7 +269,7 @@ def foreign_entries(root: Path) -> list[str]:
         for entry in entries:
             if entry.name not in DATASET_FOLDERS or not entry.is_dir(follow_symlinks=False):
                 foreign.append(entry.name)
-            elif entry.name in TABLE_MODELS:
+            elif entry.name in STORED_TABLES:
                 with os.scandir(entry.path) as partitions:
                     foreign += [
                         f"{entry.name}/{p.name}"

@@ -51,7 +51,7 @@ from postpress_frames.storage.dataset import scan_stored, stored_file
 from postpress_frames.storage.layout import STAGED_SUFFIX, staging_dir
 from postpress_frames.storage.parquet import write_table
 from postpress_frames.tables.chat_frames import ChatFrames
-from postpress_frames.tables.schemas import TABLE_MODELS, key_column, without_chat_id
+from postpress_frames.tables.schemas import REJECTS, TABLE_MODELS, key_column, without_chat_id
 
 __all__ = ["CHILD_ORDER", "ChatUpdate", "Key", "Table"]
 
@@ -241,6 +241,10 @@ def _merged_tables(
             tables[table] = parts[0]
         else:
             tables[table] = pl.concat([part.lazy() for part in parts], how="vertical")
+    rejects = scan_stored(root, REJECTS, chat_id)
+    if fetched is not None:  # a message fetched in good shape is no longer set aside
+        rejects = rejects.filter(~pl.col("message_id").is_in(fetched.implode()).fill_null(False))
+    tables[REJECTS] = rejects
     return tables
 
 

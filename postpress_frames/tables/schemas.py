@@ -68,6 +68,7 @@ __all__ = [
     "REJECTS",
     "RELAXED",
     "SCHEMA_VERSION",
+    "STORED_TABLES",
     "TABLE_MODELS",
     "AttachmentSchema",
     "MessageSchema",
@@ -380,6 +381,21 @@ def key_column(table: str) -> str:
 
 def _model(table: str) -> type[pa.DataFrameModel]:
     return RejectSchema if table == REJECTS else TABLE_MODELS[table]
+
+
+#: Every table storage writes for a chat: the four tables of :data:`TABLE_MODELS`, then
+#: :data:`REJECTS`.
+STORED_TABLES: Final = (*TABLE_MODELS, REJECTS)
+
+
+def table_model(table: str) -> type[pa.DataFrameModel]:
+    """The model of one of :data:`STORED_TABLES` (``rejects`` included); storage's, not
+    exported.
+
+    >>> table_model("rejects").__name__
+    'RejectSchema'
+    """
+    return _model(table)
 
 
 @overload
