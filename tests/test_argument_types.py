@@ -184,6 +184,7 @@ CASES: list[Case] = [
         include_original=NOT_A_BOOL,
         progress=NOT_A_BOOL,
         on_page=NOT_CALLABLE,
+        on_invalid=True,
     ),
     *cases(
         ps.sync_chats,
@@ -194,6 +195,7 @@ CASES: list[Case] = [
         overlap=NOT_A_DURATION,
         page_size=NOT_A_NUMBER,
         progress=NOT_A_BOOL,
+        on_invalid=True,
     ),
     *cases(ps.sync_chats, {"root": "lake", "client": CLIENT}, chat_ids=123),
     *cases(ps.validate_frames, {"frames": FRAMES}, frames=NOT_FRAMES, stacklevel=NOT_A_NUMBER),

@@ -6,6 +6,13 @@ arrived during the previous run fall in that window), merge by message id (the v
 fetched now wins, with its attachments, reactions and read receipts), and rewrite the chat's
 files atomically. A sync that finds nothing new changes no file.
 
+``on_invalid="quarantine"`` sets aside the messages that cannot be typed (see
+``frames_from_pages``) into the dataset's ``rejects`` table instead of failing the sync; each
+message is then in exactly one of ``messages`` or ``rejects``, the version fetched now
+winning (see :mod:`postpress_frames.storage.merge`): a rejected message fetched later in good
+shape moves to ``messages``, and one stored good that is fetched now in a bad shape moves to
+``rejects``. ``SyncResult.rejected`` counts the messages this sync set aside.
+
 Pages are built into validated tables in batches as they arrive; each batch goes to a
 :class:`~postpress_frames.storage.merge.ChatUpdate`, which stages it on disk and at the end
 streams the merge into the new files, so memory stays about that of one batch however large
@@ -33,6 +40,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
+
 from postpress_frames._args import as_bool, as_id_list, as_int, as_path, as_str
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError, InvalidResponseError
 from postpress_frames._progress import Progress
@@ -44,7 +53,7 @@ from postpress_frames.api.seen import SeenIds
 from postpress_frames.pipeline.fetch import check_client
 from postpress_frames.storage.dataset import check_dataset_target, message_count, newest_timestamp
 from postpress_frames.storage.merge import ChatUpdate
-from postpress_frames.tables.build import frames_from_pages
+from postpress_frames.tables.build import OnInvalid, check_on_invalid, frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 
 __all__ = ["DEFAULT_OVERLAP", "SyncResult", "sync_chat", "sync_chats"]
@@ -67,6 +76,8 @@ class SyncResult:
     total: int = 0
     pages: int = 0
     error: Exception | None = None
+    #: messages this sync set aside (``on_invalid="quarantine"``), stored in ``rejects``
+    rejected: int = 0
 
     @property
     def ok(self) -> bool:
@@ -82,6 +93,7 @@ class SyncResult:
         return (
             f"{self.chat_id}: {self.pages} pages, {self.fetched} fetched, {self.added} added, "
             f"{self.updated} updated, {self.total} stored"
+            + (f", {self.rejected} set aside (see rejects)" if self.rejected else "")
         )
 
 
@@ -103,13 +115,20 @@ def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
         yield batch
 
 
-def _batch_frames(chat_id: str, batch: list[Page], seen: SeenIds) -> ChatFrames:
+def _batch_frames(
+    chat_id: str, batch: list[Page], seen: SeenIds, on_invalid: OnInvalid = "raise"
+) -> ChatFrames:
     """One batch's validated frames, without messages an earlier batch held (``seen``).
 
-    A bad value is named by its page number in the chat.
+    A bad value, and a reject's ``page``, are named by the page's number in the chat.
     """
     try:
-        return frames_from_pages(batch, seen=seen).validate()
+        frames = frames_from_pages(batch, seen=seen, on_invalid=on_invalid).validate()
+        if not frames.rejects.height:
+            return frames
+        numbers = {position: page.number for position, page in enumerate(batch, start=1)}
+        page = pl.col("page").replace_strict(numbers, return_dtype=pl.Int32)
+        return frames.replace(rejects=frames.rejects.with_columns(page))
     except InvalidResponseError as error:
         # frames_from_pages numbers the pages it is given 1..n: say which page of the chat.
         if error.page is not None:
@@ -144,11 +163,14 @@ def sync_chat(
     include_original: bool = True,
     progress: bool = False,
     on_page: Callable[[Page], None] | None = None,
+    on_invalid: OnInvalid = "raise",
 ) -> SyncResult:
     """Bring ``chat_id`` in the dataset at ``root`` up to date; see the module docstring.
 
     ``progress=True`` shows a progress bar; ``on_page`` is called with every fetched page.
     ``batch_pages`` pages are built, validated and staged at a time: it bounds the memory.
+    ``on_invalid`` is ``"raise"`` (a message that cannot be typed fails the sync, nothing
+    changes) or ``"quarantine"`` (it is stored in ``rejects``; see the module docstring).
 
     Raises the fetch's :class:`~postpress_frames.PostpressError` after leaving the stored
     files as they were. Arguments are checked before any request or file access: a wrong
@@ -171,6 +193,7 @@ def sync_chat(
         )
     as_bool(progress, "progress")
     _check_on_page(on_page)
+    check_on_invalid(on_invalid)
     if getattr(_CHECKED, "root", None) != root:
         check_dataset_target(root)  # a file or a folder of other files: before any request
     own_client = client is None
@@ -184,7 +207,7 @@ def sync_chat(
             pages_seen = 0
             seen = SeenIds()  # the first fetched wins across batches, as within one
             for batch in _batches(_observed(bar.track(pages), on_page), batch_pages):
-                frames = _batch_frames(chat_id, batch, seen)
+                frames = _batch_frames(chat_id, batch, seen, on_invalid)
                 pages_seen += len(batch)
                 last = batch[-1].cursor is None
                 del batch  # the page bodies: not held while the next batch is fetched
@@ -193,7 +216,9 @@ def sync_chat(
             del seen
             added, updated = update.commit()
             total = message_count(root, chat_id)
-            return SyncResult(chat_id, update.fetched, added, updated, total, pages_seen)
+            return SyncResult(
+                chat_id, update.fetched, added, updated, total, pages_seen, rejected=update.rejected
+            )
     finally:
         if own_client:
             active.close()
@@ -208,10 +233,12 @@ def sync_chats(
     overlap: timedelta = DEFAULT_OVERLAP,
     page_size: int = 250,
     progress: bool = False,
+    on_invalid: OnInvalid = "raise",
 ) -> list[SyncResult]:
     """Sync several chats concurrently; one chat's failure does not stop or lose the others.
 
-    ``progress=True`` shows one bar counting the messages fetched and the chats done.
+    ``progress=True`` shows one bar counting the messages fetched and the chats done;
+    ``on_invalid`` is passed to each :func:`sync_chat`.
 
     Returns one :class:`SyncResult` per chat, in the order given; failed chats carry their
     error and leave their stored files as they were. Arguments are checked first, as
@@ -225,6 +252,7 @@ def sync_chats(
     _check_overlap(overlap)
     check_page_size(as_int(page_size, "page_size"))
     as_bool(progress, "progress")
+    check_on_invalid(on_invalid)
     check_dataset_target(root)  # refused before any request, not once per chat
     gate = RateLimitGate()
     template = client if client is not None else Client()
@@ -246,6 +274,7 @@ def sync_chats(
                     overlap=overlap,
                     page_size=page_size,
                     on_page=count if progress else None,
+                    on_invalid=on_invalid,
                 )
             except Exception as exc:  # reported per chat: one failure must not lose the others
                 return SyncResult(chat_id, error=exc)

@@ -12,6 +12,15 @@ the size of the chat, where a global sort would hold the whole chat.
 Stored rows of messages fetched again are dropped: the version fetched now wins, with its
 attachments, reactions and read receipts.
 
+**Rejects.** Each message is in exactly one of ``messages`` or ``rejects`` (the messages
+``on_invalid="quarantine"`` set aside). The version fetched now wins here too: a rejected
+message fetched again in good shape moves to ``messages`` (its reject row is dropped); one
+set aside again replaces its reject row (one row per message: rejects are keyed by
+``message_id``, and by the item's JSON text when it has none); and a message stored good
+that is now fetched in a shape that cannot be typed moves to ``rejects``, its stored rows
+dropped (the reject keeps the item exactly as the server sent it; a later sync that fetches
+it in good shape moves it back). Rejects not fetched again stay as they are.
+
 A sync adds its batches to a :class:`ChatUpdate`, which stages them and commits the merge:
 
 >>> from postpress_frames.tables.build import frames_from_pages
@@ -51,7 +60,14 @@ from postpress_frames.storage.dataset import scan_stored, stored_file
 from postpress_frames.storage.layout import STAGED_SUFFIX, staging_dir
 from postpress_frames.storage.parquet import write_table
 from postpress_frames.tables.chat_frames import ChatFrames
-from postpress_frames.tables.schemas import REJECTS, TABLE_MODELS, key_column, without_chat_id
+from postpress_frames.tables.schemas import (
+    REJECTS,
+    TABLE_MODELS,
+    RejectSchema,
+    key_column,
+    polars_schema,
+    without_chat_id,
+)
 
 __all__ = ["CHILD_ORDER", "ChatUpdate", "Key", "Table"]
 
@@ -154,7 +170,7 @@ def _before(key: Key) -> pl.Expr:
 
 
 def _split_stored(
-    root: Path, chat_id: str, start: Key, fetched: pl.Series
+    root: Path, chat_id: str, start: Key | None, fetched: pl.Series
 ) -> tuple[dict[str, Table], _Run | None]:
     """The stored rows whose message was not fetched again, in two parts.
 
@@ -166,9 +182,15 @@ def _split_stored(
     gone = fetched.implode()
     stored = {table: scan_stored(root, table, chat_id) for table in TABLE_MODELS}
     messages = stored["messages"].filter(~pl.col("id").is_in(gone))
+    head: dict[str, Table]
+    if start is None:  # nothing fetched in good shape: every kept row stays a lazy scan
+        head = {"messages": messages}
+        for table in CHILD_ORDER:
+            head[table] = stored[table].filter(~pl.col("message_id").is_in(gone))
+        return head, None
     later = messages.filter(~_before(start)).collect(engine="streaming")
     later_ids = later.get_column("id").implode()
-    head: dict[str, Table] = {"messages": messages.filter(_before(start))}
+    head = {"messages": messages.filter(_before(start))}
     tail = {"messages": later}
     for table in CHILD_ORDER:
         kept = stored[table].filter(~pl.col("message_id").is_in(gone))
@@ -230,10 +252,13 @@ def _merged_tables(
     """
     pieces: list[Mapping[str, Table]] = []
     if fetched is not None:  # a chat stored before
-        head, tail = _split_stored(root, chat_id, min(run.first for run in runs), fetched)
+        start = min(run.first for run in runs) if runs else None
+        head, tail = _split_stored(root, chat_id, start, fetched)
         pieces.append(head)
         runs = [*runs, tail] if tail is not None else runs
     pieces += [_sorted_group(g, staging, n) for n, g in enumerate(_overlapping(runs))]
+    if not pieces:  # a first sync that set every message aside: empty tables
+        pieces.append({table: scan_stored(root, table, chat_id) for table in TABLE_MODELS})
     tables: dict[str, Table] = {}
     for table in TABLE_MODELS:
         parts = [piece[table] for piece in pieces]
@@ -241,10 +266,6 @@ def _merged_tables(
             tables[table] = parts[0]
         else:
             tables[table] = pl.concat([part.lazy() for part in parts], how="vertical")
-    rejects = scan_stored(root, REJECTS, chat_id)
-    if fetched is not None:  # a message fetched in good shape is no longer set aside
-        rejects = rejects.filter(~pl.col("message_id").is_in(fetched.implode()).fill_null(False))
-    tables[REJECTS] = rejects
     return tables
 
 
@@ -264,6 +285,8 @@ class ChatUpdate:
         self.root = as_path(root, "root")
         self.chat_id = chat_id
         self.fetched = 0  # messages added so far
+        self.rejected = 0  # messages set aside so far (rows of the batches' rejects)
+        self._rejects: list[pl.DataFrame] = []
         self._folder = staging_dir(self.root, chat_id)
         self._staging = self._folder / uuid.uuid4().hex
         self._runs: list[_Run] = []
@@ -286,8 +309,12 @@ class ChatUpdate:
     def add(self, frames: ChatFrames, *, last: bool = False) -> None:
         """Add one batch's validated frames; ``last=True`` keeps it in memory (not staged).
 
-        Batches carry distinct messages (the first fetched wins: see ``frames_from_pages``).
+        Batches carry distinct messages (the first fetched wins: see ``frames_from_pages``),
+        set aside or not; the batch's ``rejects`` are kept in memory (they are few).
         """
+        if frames.rejects.height:
+            self.rejected += frames.rejects.height
+            self._rejects.append(without_chat_id(frames.rejects))
         if frames.messages.is_empty():
             return
         self.fetched += frames.messages.height
@@ -301,17 +328,56 @@ class ChatUpdate:
         """Merge the batches with the stored chat and replace its files, as one unit, when
         a message was added or updated; return how many were (added, updated).
 
-        Nothing is written when the batches hold no new or changed message.
+        Nothing is written when the batches hold no new or changed message and the rejects
+        are unchanged. Rejects are merged as the module docstring says.
         """
-        if not self._runs:
+        if not self._runs and not self._rejects:
             return 0, 0
         root, chat_id = self.root, self.chat_id
         stored = stored_file(root, "messages", chat_id) is not None
-        fetched = _fetched_ids(self._runs) if stored else None
-        added, updated = self.fetched, 0
-        if fetched is not None:
-            added, updated = _changed_ids(root, chat_id, self._runs, fetched)
-        if added or updated:
-            merged = _merged_tables(root, chat_id, self._runs, fetched, self._staging)
-            write_chat(root, chat_id, merged)
+        good = _fetched_ids(self._runs) if self._runs else pl.Series("id", [], pl.String)
+        new_rejects = pl.concat(self._rejects) if self._rejects else _no_rejects()
+        old_rejects = scan_stored(root, REJECTS, chat_id).collect()
+        rejects = _merged_rejects(old_rejects, new_rejects, good)
+        now_rejected = new_rejects.get_column("message_id").drop_nulls().alias("id")
+        added, updated, moved = self.fetched, 0, 0
+        if stored:
+            if self._runs:
+                added, updated = _changed_ids(root, chat_id, self._runs, good)
+            was_good = scan_stored(root, "messages", chat_id).filter(
+                pl.col("id").is_in(now_rejected.implode())
+            )
+            moved = was_good.select(pl.len()).collect().item()
+        if added or updated or moved or not rejects.equals(old_rejects):
+            gone = pl.concat([good, now_rejected]) if stored else None
+            merged = _merged_tables(root, chat_id, self._runs, gone, self._staging)
+            write_chat(root, chat_id, {**merged, REJECTS: rejects})
         return added, updated
+
+
+def _no_rejects() -> pl.DataFrame:
+    """An empty ``rejects`` table as stored (no ``chat_id``)."""
+    return without_chat_id(pl.DataFrame(schema=polars_schema(RejectSchema)))
+
+
+def _reject_key() -> pl.Expr:
+    """What names a reject: its message id, or its item's JSON text when it has none."""
+    by_id = pl.concat_str([pl.lit("id:"), pl.col("message_id")])
+    by_item = pl.concat_str([pl.lit("item:"), pl.col("item")])
+    return pl.when(pl.col("message_id").is_null()).then(by_item).otherwise(by_id)
+
+
+def _merged_rejects(old: pl.DataFrame, new: pl.DataFrame, good: pl.Series) -> pl.DataFrame:
+    """The chat's rejects once a sync fetched ``new`` rejects and the ``good`` message ids.
+
+    A stored reject is dropped when its message was fetched in good shape or set aside again
+    (the row fetched now replaces it); the new rows follow the kept ones, in fetch order,
+    once each.
+    """
+    new = new.with_columns(_reject_key().alias("_key"))
+    new = new.unique(subset="_key", keep="first", maintain_order=True)
+    kept = old.with_columns(_reject_key().alias("_key")).filter(
+        ~pl.col("_key").is_in(new.get_column("_key").implode()),
+        ~pl.col("message_id").is_in(good.implode()).fill_null(False),
+    )
+    return pl.concat([kept, new], how="vertical").drop("_key").select(old.columns)
