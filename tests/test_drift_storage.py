@@ -21,7 +21,7 @@ from postpress_frames.storage.parquet import is_fetch_folder, read_parquet, writ
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing import FakePostpress, demo_chat
-from tests.conftest import FAST_RETRY, pages_of
+from tests.conftest import FAST_RETRY, invoke_cli, pages_of
 
 CHAT = "chat_demo"
 EVERYTHING = timedelta(days=365 * 30)  # an overlap that fetches the whole chat again
@@ -225,3 +225,39 @@ def test_sync_chats_passes_on_invalid_to_each_chat(tmp_path: Path) -> None:
     with FakePostpress(chats) as server, client_of(server) as client:
         results = sync_chats([CHAT, "chat_good"], tmp_path, client=client, on_invalid="quarantine")
     assert [r.rejected for r in results] == [1, 0] and all(r.ok for r in results)
+
+
+# -- command line ---------------------------------------------------------------------------------
+def cli(server: FakePostpress, *args: str) -> Any:
+    env = {"POSTPRESS_BASE_URL": server.base_url, "POSTPRESS_API_KEY": server.api_key}
+    return invoke_cli(*args, "--no-progress", env=env)
+
+
+def test_cli_fetch_and_sync_count_the_messages_set_aside(tmp_path: Path) -> None:
+    with FakePostpress({CHAT: bad_chat()}) as server:
+        out, lake = str(tmp_path / "out"), str(tmp_path / "lake")
+        fetched = cli(server, "fetch", CHAT, "--out", out, "--on-invalid", "quarantine")
+        assert fetched.exit_code == 0, fetched.stderr
+        assert "messages=59" in fetched.stdout and "1 set aside (see rejects)" in fetched.stdout
+        synced = cli(server, "sync", CHAT, "--dataset", lake, "--on-invalid", "quarantine")
+        assert synced.exit_code == 0, synced.stderr
+        assert "59 stored, 1 set aside (see rejects)" in synced.stdout
+        for path in (out, lake):
+            checked = invoke_cli("validate", path)
+            assert checked.exit_code == 0, checked.stderr
+            assert "1 set aside (see rejects)" in checked.stdout
+
+
+def test_cli_under_raise_names_the_cli_flag(tmp_path: Path) -> None:
+    with FakePostpress({CHAT: bad_chat()}) as server:
+        for args in (
+            ("fetch", CHAT, "--out", str(tmp_path / "out")),
+            ("sync", CHAT, "--dataset", str(tmp_path / "lake")),
+        ):
+            result = cli(server, *args)
+            assert result.exit_code == 6, result.stderr
+            assert "--on-invalid quarantine" in result.stderr, result.stderr
+            assert 'on_invalid="quarantine"' not in result.stderr
+        asked = len(server.requests)
+        bad = cli(server, "fetch", CHAT, "--out", str(tmp_path / "x"), "--on-invalid", "skip")
+        assert bad.exit_code == 2 and len(server.requests) == asked

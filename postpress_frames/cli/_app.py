@@ -83,7 +83,7 @@ def echo_error(ctx: click.Context, error: BaseException, *, prefix: str = "") ->
     root = ctx.find_root()
     if root.obj and root.obj.get("debug"):
         click.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
-    message = " ".join(str(error).split())
+    message = " ".join(str(error).split()).replace(_LIBRARY_POLICY, _CLI_POLICY)
     click.echo(f"error: {prefix}{type(error).__name__}: {message}", err=True)
 
 
@@ -181,8 +181,24 @@ def cli(ctx: click.Context) -> None:
 
 
 def counts(frames: Any) -> str:
-    """``messages=120, attachments=...``: the row count of each table."""
-    return ", ".join(f"{name}={frame.height}" for name, frame in frames.items())
+    """``messages=120, attachments=...``: the row count of each table, then how many
+    messages were set aside (``, 3 set aside (see rejects)``) when some were."""
+    text = ", ".join(f"{name}={frame.height}" for name, frame in frames.items())
+    rejected = frames.rejects.height
+    return f"{text}, {rejected} set aside (see rejects)" if rejected else text
+
+
+#: How the library names the policy in a message, and how the command line names it.
+_LIBRARY_POLICY, _CLI_POLICY = 'on_invalid="quarantine"', "--on-invalid quarantine"
+
+ON_INVALID_OPTION = click.option(
+    "--on-invalid",
+    "on_invalid",
+    type=click.Choice(["raise", "quarantine"]),
+    default="raise",
+    show_default=True,
+    help="A message that cannot be typed: fail (raise) or set it aside in rejects (quarantine).",
+)
 
 
 def progress_on(progress: bool | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from postpress_frames.cli._app import (
+    ON_INVALID_OPTION,
     PROGRESS_OPTION,
     cli,
     client_options,
@@ -46,6 +47,7 @@ def _client(api_key: str | None, base_url: str | None) -> Any:
 @click.option("--sender-id", help="Only messages from this sender id.")
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
 @click.option("--no-original", is_flag=True, help="Drop the raw provider payload column.")
+@ON_INVALID_OPTION
 @PROGRESS_OPTION
 @client_options
 @debug_option
@@ -57,6 +59,7 @@ def fetch(
     sender_id: str | None,
     page_size: int,
     no_original: bool,
+    on_invalid: str,
     progress: bool | None,
     api_key: str | None,
     base_url: str | None,
@@ -72,6 +75,7 @@ def fetch(
     """
     from postpress_frames.pipeline.fetch import fetch_chat
     from postpress_frames.storage.parquet import write_parquet
+    from postpress_frames.tables.build import check_on_invalid
 
     check_fetch_folder_target(out)
     with _client(api_key, base_url) as client:
@@ -83,6 +87,7 @@ def fetch(
             sender_id=sender_id,
             page_size=page_size,
             include_original=not no_original,
+            on_invalid=check_on_invalid(on_invalid),
             progress=progress_on(progress),
         )
     filters = {"after": after, "before": before, "sender_id": sender_id}
@@ -100,6 +105,7 @@ def fetch(
 )
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
+@ON_INVALID_OPTION
 @PROGRESS_OPTION
 @client_options
 @debug_option
@@ -108,6 +114,7 @@ def sync(
     dataset: Path,
     workers: int,
     page_size: int,
+    on_invalid: str,
     progress: bool | None,
     api_key: str | None,
     base_url: str | None,
@@ -122,6 +129,7 @@ def sync(
       postpress-frames sync chat_a chat_b --dataset lake --workers 4
     """
     from postpress_frames.pipeline.sync import sync_chats
+    from postpress_frames.tables.build import check_on_invalid
 
     check_dataset_target(dataset)
     with _client(api_key, base_url) as client:
@@ -132,6 +140,7 @@ def sync(
             workers=workers,
             page_size=page_size,
             progress=progress_on(progress),
+            on_invalid=check_on_invalid(on_invalid),
         )
     failed = []
     for result in results:
