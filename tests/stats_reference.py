@@ -74,6 +74,14 @@ def share(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def short_id(sender: str, others: Iterable[str], width: int = 8) -> str:
+    """The shortest prefix of ``sender`` (at least ``width`` characters) no other id shares."""
+    for size in range(width, len(sender)):
+        if not any(o != sender and o[:size] == sender[:size] for o in others):
+            return sender[:size] + "…"
+    return sender
+
+
 @dataclass
 class Message:
     raw: dict[str, Any]
@@ -168,6 +176,7 @@ def reference_sender_activity(
             times = response_ms[sender]
             n = len(mine)
             row: dict[str, Any] = {
+                "sender_name": short_id(sender, senders),
                 "is_sender": any(m.is_("is_sender") for m in messages if m.sender == sender)
                 or any(
                     flag(r["is_sender"])

@@ -57,6 +57,7 @@ NOT_A_MOMENT = 20260101
 NOT_CALLABLE = 123
 NOT_AN_OBJECT = "x"
 NOT_FRAMES = TABLE  # one polars DataFrame where the four tables (ChatFrames) are expected
+NOT_NAMES = ["Ada"]  # a list where a mapping of sender_id -> name is expected
 NOT_A_TABLE = "messages.parquet"
 
 
@@ -120,7 +121,14 @@ CASES: list[Case] = [
         retry_after_cap=NOT_A_NUMBER,
         sleep=NOT_CALLABLE,
     ),
-    *cases(ps.activity_over_time, {"frames": FRAMES}, frames=TABLE, every=1, tz=NOT_A_STRING),
+    *cases(
+        ps.activity_over_time,
+        {"frames": FRAMES},
+        frames=TABLE,
+        every=1,
+        tz=NOT_A_STRING,
+        names=NOT_NAMES,
+    ),
     *cases(ps.export_ready, {}, frame=NOT_A_TABLE),
     *cases(
         ps.fetch_chat,
@@ -155,8 +163,20 @@ CASES: list[Case] = [
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
     ),
-    *cases(ps.response_matrix, {"frames": FRAMES}, frames=NOT_FRAMES, response_cap=NOT_A_DURATION),
-    *cases(ps.response_times, {"frames": FRAMES}, frames=NOT_FRAMES, response_cap=NOT_A_DURATION),
+    *cases(
+        ps.response_matrix,
+        {"frames": FRAMES},
+        frames=NOT_FRAMES,
+        response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
+    ),
+    *cases(
+        ps.response_times,
+        {"frames": FRAMES},
+        frames=NOT_FRAMES,
+        response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
+    ),
     *cases(
         ps.save_chart,
         {"chart": CHART, "path": "chart.png"},
@@ -172,6 +192,7 @@ CASES: list[Case] = [
         tz=NOT_A_STRING,
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
     ),
     *cases(
         ps.sync_chat,

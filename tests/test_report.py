@@ -83,7 +83,7 @@ def test_page_holds_the_statistics_table(page: str, frames: ChatFrames) -> None:
         assert f"<th>{sender}" in page
     assert "(you)</th>" in page
     for metric in METRIC_DEFINITIONS:
-        if metric not in ("chat_id", "sender_id", "is_sender"):
+        if metric not in ("chat_id", "sender_id", "sender_name", "is_sender"):
             assert f">{metric}</abbr>" in page
             assert f"<dt>{metric}</dt>" in page
 

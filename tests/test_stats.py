@@ -255,7 +255,9 @@ def test_response_matrix_and_response_times_worked_by_hand() -> None:
     assert matrix.columns == [
         "chat_id",
         "responder",
+        "responder_name",
         "responded_to",
+        "responded_to_name",
         "responses",
         "share",
         "response_time_median",
@@ -714,7 +716,7 @@ def test_export_ready_writes_csv_with_seconds_and_iso_times() -> None:
     b = exported.filter(sender_id="B").row(0, named=True)
     assert b["response_time_median_s"] == 31 * 60.0
     assert b["first_at"] == "2026-03-02T10:03:00.000+01:00"
-    assert exported.write_csv().startswith("chat_id,sender_id,is_sender,messages")
+    assert exported.write_csv().startswith("chat_id,sender_id,sender_name,is_sender,messages")
 
 
 # --------------------------------------------------------------------------- the demo chat

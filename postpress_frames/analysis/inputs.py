@@ -43,7 +43,9 @@ from postpress_frames._exceptions import (
 from postpress_frames.tables.schemas import TABLE_MODELS, polars_schema
 
 __all__ = [
+    "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "SEEN_BY_COLUMNS",
     "UTC_MS",
     "FrameLike",
     "Inputs",
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 FrameLike = pl.DataFrame | pl.LazyFrame
-TableName = Literal["messages", "attachments", "reactions"]
+TableName = Literal["messages", "attachments", "reactions", "seen_by"]
 
 #: The stored timestamp dtype (``Datetime("ms", "UTC")``), read from the messages model.
 UTC_MS: Final = polars_schema(TABLE_MODELS["messages"])["timestamp"]
@@ -80,6 +82,14 @@ REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     }
 )
 
+#: Columns read when present, null otherwise (tables written before they were required).
+OPTIONAL_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {"messages": ("sender_attendee_id",)}
+)
+
+#: The read receipts' columns, read by the statistics that need ``seen_by``.
+SEEN_BY_COLUMNS: Final = ("message_id", "attendee_id", "seen", "seen_at")
+
 _CHAT_ID: Final = polars_schema(TABLE_MODELS["messages"])["chat_id"]
 _FRAMES_EXPECTED: Final = "a ChatFrames or a mapping of table name -> polars frame"
 
@@ -99,6 +109,8 @@ class Inputs:
     attachment_rows: pl.LazyFrame
     reaction_rows: pl.LazyFrame
     streaming: bool
+    #: ``seen_by`` as given (``prepare_inputs(..., seen_by=True)``), else None.
+    seen_rows: pl.LazyFrame | None = None
 
     @cached_property
     def attachments(self) -> pl.LazyFrame:
@@ -107,6 +119,14 @@ class Inputs:
     @cached_property
     def reactions(self) -> pl.LazyFrame:
         return _with_parent(self.reaction_rows, self.messages)
+
+    @cached_property
+    def seen_by(self) -> pl.LazyFrame:
+        """Read receipts with their message's ``chat_id``, ``author_id``, ``is_event`` and
+        ``message_deleted``; requires ``prepare_inputs(..., seen_by=True)``."""
+        if self.seen_rows is None:
+            raise ConfigurationError("these inputs were prepared without seen_by")
+        return _with_parent(self.seen_rows, self.messages)
 
     @property
     def written(self) -> pl.LazyFrame:
@@ -121,7 +141,8 @@ class Inputs:
         """The same tables with ``tables`` (default: all three) read into memory, each
         scanned once: for callers that run many plans over them (a report, a chart), so
         that a dataset is not read again per plan. Tables not named stay lazy."""
-        wanted = set(tables or REQUIRED_COLUMNS)
+        every = {*REQUIRED_COLUMNS, *(["seen_by"] if self.seen_rows is not None else [])}
+        wanted = set(tables or every)
 
         def read(name: str, plan: pl.LazyFrame) -> pl.LazyFrame:
             return self.collect(plan).lazy() if name in wanted else plan
@@ -130,7 +151,8 @@ class Inputs:
             messages=read("messages", self.messages),
             attachment_rows=read("attachments", self.attachment_rows),
             reaction_rows=read("reactions", self.reaction_rows),
-            streaming=self.streaming and wanted != set(REQUIRED_COLUMNS),
+            streaming=self.streaming and wanted != every,
+            seen_rows=None if self.seen_rows is None else read("seen_by", self.seen_rows),
         )
 
 
@@ -151,20 +173,24 @@ def _with_parent(rows: pl.LazyFrame, messages: pl.LazyFrame) -> pl.LazyFrame:
 def _checked_columns(name: str, frame: FrameLike) -> list[pl.Expr]:
     """The columns of table ``name`` the analysis reads, as their expected dtypes."""
     schema = frame.collect_schema()
-    missing = [c for c in REQUIRED_COLUMNS[name] if c not in schema]
+    required = SEEN_BY_COLUMNS if name == "seen_by" else REQUIRED_COLUMNS[name]
+    missing = [c for c in required if c not in schema]
     if missing:
         failures = [SchemaFailure(name, c, "column_in_dataframe") for c in missing]
         raise SchemaValidationError(name, failures)
     expected = polars_schema(TABLE_MODELS[name])
-    columns = [*REQUIRED_COLUMNS[name], *(["chat_id"] if name != "messages" else [])]
+    required = SEEN_BY_COLUMNS if name == "seen_by" else REQUIRED_COLUMNS[name]
+    optional = [*OPTIONAL_COLUMNS.get(name, ()), *(["chat_id"] if name != "messages" else [])]
     selected: list[pl.Expr] = []
     failures = []
-    for column in columns:
-        if column not in schema:  # a child table's optional chat_id
+    for column in [*required, *optional]:
+        if column not in schema:  # an optional column: a child table's chat_id, ...
+            if column != "chat_id":
+                selected.append(pl.lit(None, expected[column]).alias(column))
             continue
         given = schema[column]
         wanted = expected.get(column, _CHAT_ID)
-        if column == "timestamp":
+        if column in ("timestamp", "seen_at"):
             usable = isinstance(given, pl.Datetime) and given.time_zone is not None
             problem = f"dtype is {given}, not a UTC Datetime"
             selected.append(pl.col(column))
@@ -181,19 +207,21 @@ def _checked_columns(name: str, frame: FrameLike) -> list[pl.Expr]:
     return selected
 
 
-def prepare_inputs(frames: Mapping[str, FrameLike]) -> Inputs:
-    """Check ``frames`` (tables ``messages``, ``attachments`` and ``reactions``, eager or
-    lazy) and select what the analysis reads; nothing is read yet."""
+def prepare_inputs(frames: Mapping[str, FrameLike], *, seen_by: bool = False) -> Inputs:
+    """Check ``frames`` (tables ``messages``, ``attachments`` and ``reactions``, and
+    ``seen_by`` when ``seen_by`` is True; eager or lazy) and select what the analysis
+    reads; nothing is read yet."""
     if not isinstance(frames, Mapping):
         raise ArgumentTypeError("frames", _FRAMES_EXPECTED, frames)
-    missing = [name for name in REQUIRED_COLUMNS if name not in frames]
+    names = [*REQUIRED_COLUMNS, *(["seen_by"] if seen_by else [])]
+    missing = [name for name in names if name not in frames]
     if missing:
         raise SchemaValidationError(
             ", ".join(missing), [SchemaFailure(name, None, "table_present") for name in missing]
         )
     tables: dict[str, pl.LazyFrame] = {}
     streaming = False
-    for name in REQUIRED_COLUMNS:
+    for name in names:
         frame = frames[name]
         if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
             raise ArgumentTypeError(f"frames[{name!r}]", "a polars DataFrame or LazyFrame", frame)
@@ -202,7 +230,18 @@ def prepare_inputs(frames: Mapping[str, FrameLike]) -> Inputs:
     messages = tables["messages"].with_columns(
         pl.col("timestamp").dt.convert_time_zone("UTC").dt.cast_time_unit("ms")
     )
-    return Inputs(messages, tables["attachments"], tables["reactions"], streaming=streaming)
+    seen_rows = None
+    if seen_by:
+        seen_rows = tables["seen_by"].with_columns(
+            pl.col("seen_at").dt.convert_time_zone("UTC").dt.cast_time_unit("ms")
+        )
+    return Inputs(
+        messages,
+        tables["attachments"],
+        tables["reactions"],
+        streaming=streaming,
+        seen_rows=seen_rows,
+    )
 
 
 def check_tz(tz: object) -> None:

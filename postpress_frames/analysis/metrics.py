@@ -67,6 +67,10 @@ METRICS: Final[Mapping[str, Metric]] = MappingProxyType(
         "sender_id": Metric(
             pl.String(), "The sender (the id in messages.sender_id and reactions.sender_id)."
         ),
+        "sender_name": Metric(
+            pl.String(),
+            "The sender's name from names=, else its id cut short (unique within the chat).",
+        ),
         "is_sender": Metric(
             pl.Boolean(),
             "True for the connected account (is_sender on any of its messages or reactions).",
@@ -190,7 +194,9 @@ STATISTIC_SCHEMAS: Final[Mapping[str, Mapping[str, pl.DataType]]] = MappingProxy
                 "chat_id": pl.String(),
                 "message_id": pl.String(),
                 "responder": pl.String(),
+                "responder_name": pl.String(),
                 "responded_to": pl.String(),
+                "responded_to_name": pl.String(),
                 "responded_at": UTC_MS,
                 "response_time": DURATION,
             }
@@ -199,7 +205,9 @@ STATISTIC_SCHEMAS: Final[Mapping[str, Mapping[str, pl.DataType]]] = MappingProxy
             {
                 "chat_id": pl.String(),
                 "responder": pl.String(),
+                "responder_name": pl.String(),
                 "responded_to": pl.String(),
+                "responded_to_name": pl.String(),
                 "responses": COUNT,
                 "share": SHARE,
                 "response_time_median": DURATION,
@@ -209,6 +217,7 @@ STATISTIC_SCHEMAS: Final[Mapping[str, Mapping[str, pl.DataType]]] = MappingProxy
             {
                 "chat_id": pl.String(),
                 "sender_id": pl.String(),
+                "sender_name": pl.String(),
                 "period": pl.Datetime("ms"),
                 "messages": COUNT,
                 "words": COUNT,

@@ -14,6 +14,10 @@ Shared definitions (the :data:`METRIC_DEFINITIONS` table states each metric):
 * **Content** metrics (``words``, ``chars``, ``chars_per_message_median``, attachments)
   also leave out deleted messages, whose text and files are gone. A null text counts as
   0 words and 0 characters.
+* **Names.** Every per-sender result has a name column beside each sender id
+  (``sender_name``; ``responder_name``, ``responded_to_name``): the name given in
+  ``names=`` (a mapping ``sender_id -> name``, or a DataFrame with ``sender_id`` and
+  ``name``), else the id cut to a prefix no other sender of the chat shares.
 * **Local time.** Hours, weekdays and calendar days are read in ``tz`` (an IANA name), so a
   DST change shifts the wall clock, never the durations: gaps are always real elapsed time.
 
@@ -26,7 +30,7 @@ conversion for your own CSV or JSON. Both live in :mod:`postpress_frames.analysi
 >>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
 >>> stats = sender_activity(frames, tz="Europe/Paris")
 >>> stats.shape
-(4, 40)
+(4, 41)
 >>> stats.select("messages", "events").sum().row(0)  # 200 items: 194 messages, 6 events
 (194, 6)
 """
@@ -58,6 +62,7 @@ from postpress_frames.analysis.metrics import (
     SENDER_ACTIVITY_SCHEMA,
     STATISTIC_SCHEMAS,
 )
+from postpress_frames.analysis.names import Names, names_frame, with_names
 from postpress_frames.analysis.sequence import (
     KEPT,
     chars,
@@ -81,6 +86,7 @@ __all__ = [
 ]
 
 _KEYS: Final = ["chat_id", "sender_id"]
+_PAIR_NAMES: Final = {"responder": "responder_name", "responded_to": "responded_to_name"}
 
 
 def _share(numerator: str, denominator: pl.Expr) -> pl.Expr:
@@ -93,6 +99,7 @@ def sender_activity(
     tz: str = "UTC",
     session_gap: timedelta = DEFAULT_SESSION_GAP,
     response_cap: timedelta = DEFAULT_RESPONSE_CAP,
+    names: Names | None = None,
 ) -> pl.DataFrame:
     """One row per ``chat_id`` and ``sender_id`` with volume, tenure, content, conversation,
     responsiveness and rhythm metrics (:data:`METRIC_DEFINITIONS` states each column).
@@ -127,16 +134,17 @@ def sender_activity(
     check_tz(tz)
     check_positive("session_gap", session_gap)
     check_positive("response_cap", response_cap)
+    known = names_frame(names)
     inputs = prepare_inputs(frames)
-    return inputs.collect(
-        sender_activity_plan(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
-    )
+    plan = sender_activity_plan(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
+    return with_names(inputs.collect(plan), known)
 
 
 def sender_activity_plan(
     inputs: Inputs, *, tz: str, session_gap: timedelta, response_cap: timedelta
 ) -> pl.LazyFrame:
-    """The plan of :func:`sender_activity` on prepared, checked inputs."""
+    """The plan of :func:`sender_activity` on prepared, checked inputs (all columns but
+    ``sender_name``: :func:`~postpress_frames.analysis.names.with_names` adds it)."""
     seq = chat_sequence(inputs, tz=tz, session_gap=session_gap, response_cap=response_cap)
     volume = seq.group_by(_KEYS).agg(
         messages=pl.len(),
@@ -265,7 +273,7 @@ def sender_activity_plan(
         ),
         response_time_p90=pl.duration(milliseconds=pl.col("response_time_p90"), time_unit="ms"),
     )
-    dtypes = dict(SENDER_ACTIVITY_SCHEMA)
+    dtypes = {k: v for k, v in SENDER_ACTIVITY_SCHEMA.items() if k != "sender_name"}
     dtypes["first_at"] = dtypes["last_at"] = pl.Datetime("ms", tz)
     return result.select(pl.col(name).cast(dtype) for name, dtype in dtypes.items()).sort(
         ["chat_id", "messages", "sender_id"], descending=[False, True, False]
@@ -273,12 +281,16 @@ def sender_activity_plan(
 
 
 def response_times(
-    frames: Mapping[str, FrameLike], *, response_cap: timedelta = DEFAULT_RESPONSE_CAP
+    frames: Mapping[str, FrameLike],
+    *,
+    response_cap: timedelta = DEFAULT_RESPONSE_CAP,
+    names: Names | None = None,
 ) -> pl.DataFrame:
     """Every response (as defined in :func:`sender_activity`), one row each, in chat order.
 
-    Columns: ``chat_id``, ``message_id`` (the response), ``responder``, ``responded_to``,
-    ``responded_at`` (UTC) and ``response_time`` (``Duration("ms")``).
+    Columns: ``chat_id``, ``message_id`` (the response), ``responder``, ``responded_to``
+    (each followed by its ``*_name``, see ``names``), ``responded_at`` (UTC) and
+    ``response_time`` (``Duration("ms")``).
 
     >>> from postpress_frames import frames_from_pages
     >>> from postpress_frames.testing import demo_chat
@@ -288,12 +300,17 @@ def response_times(
     (130, True)
     """
     check_positive("response_cap", response_cap)
+    known = names_frame(names)
     inputs = prepare_inputs(frames)
-    return inputs.collect(response_rows(inputs, response_cap=response_cap))
+    times = inputs.collect(response_rows(inputs, response_cap=response_cap))
+    return with_names(times, known, _PAIR_NAMES)
 
 
 def response_matrix(
-    frames: Mapping[str, FrameLike], *, response_cap: timedelta = DEFAULT_RESPONSE_CAP
+    frames: Mapping[str, FrameLike],
+    *,
+    response_cap: timedelta = DEFAULT_RESPONSE_CAP,
+    names: Names | None = None,
 ) -> pl.DataFrame:
     """Who answers whom: one row per ``chat_id``, ``responder`` and ``responded_to``.
 
@@ -303,10 +320,12 @@ def response_matrix(
     Pairs without responses have no row. Sorted by chat, then most responses first.
 
     >>> from postpress_frames.tables.chat_frames import ChatFrames
-    >>> response_matrix(ChatFrames.empty()).columns
-    ['chat_id', 'responder', 'responded_to', 'responses', 'share', 'response_time_median']
+    >>> response_matrix(ChatFrames.empty()).columns  # doctest: +NORMALIZE_WHITESPACE
+    ['chat_id', 'responder', 'responder_name', 'responded_to', 'responded_to_name',
+     'responses', 'share', 'response_time_median']
     """
     check_positive("response_cap", response_cap)
+    known = names_frame(names)
     inputs = prepare_inputs(frames)
     response_ms = pl.col("response_time").dt.total_milliseconds()
     plan = (
@@ -320,17 +339,21 @@ def response_matrix(
             share=pl.col("responses") / pl.col("responses").sum().over("chat_id"),
             response_time_median=pl.duration(milliseconds=pl.col("median_ms"), time_unit="ms"),
         )
-        .select(list(STATISTIC_SCHEMAS["response_matrix"]))
+        .select(c for c in STATISTIC_SCHEMAS["response_matrix"] if c not in _PAIR_NAMES.values())
         .sort(
             ["chat_id", "responses", "responder", "responded_to"],
             descending=[False, True, False, False],
         )
     )
-    return inputs.collect(plan)
+    return with_names(inputs.collect(plan), known, _PAIR_NAMES)
 
 
 def activity_over_time(
-    frames: Mapping[str, FrameLike], every: str = "1d", *, tz: str = "UTC"
+    frames: Mapping[str, FrameLike],
+    every: str = "1d",
+    *,
+    tz: str = "UTC",
+    names: Names | None = None,
 ) -> pl.DataFrame:
     """Messages, words and characters per ``chat_id``, ``sender_id`` and period.
 
@@ -345,12 +368,13 @@ def activity_over_time(
     >>> frames = frames_from_pages([{"items": demo_chat(200), "cursor": None}])
     >>> weekly = activity_over_time(frames, "1w", tz="Europe/Paris")
     >>> weekly.columns, weekly.get_column("messages").sum()
-    (['chat_id', 'sender_id', 'period', 'messages', 'words', 'chars'], 194)
+    (['chat_id', 'sender_id', 'sender_name', 'period', 'messages', 'words', 'chars'], 194)
     """
     check_tz(tz)
     check_every(every)
+    known = names_frame(names)
     inputs = prepare_inputs(frames)
-    return inputs.collect(activity_over_time_plan(inputs, every, tz=tz))
+    return with_names(inputs.collect(activity_over_time_plan(inputs, every, tz=tz)), known)
 
 
 def activity_over_time_plan(inputs: Inputs, every: str, *, tz: str) -> pl.LazyFrame:
