@@ -78,15 +78,16 @@ def as_bool(value: object, argument: str) -> bool:
     return value
 
 
-def as_id_list(values: object, argument: str) -> list[str]:
-    """An iterable of non-empty string ids, repeats dropped in order; one bare string refused."""
+def as_id_list(values: object, argument: str, noun: str = "chat") -> list[str]:
+    """An iterable of non-empty string ids (of a ``noun``), repeats dropped in order; one
+    bare string refused."""
     if isinstance(values, str | bytes):
         raise ArgumentTypeError(
-            argument, "an iterable of chat ids (not one string: wrap it in a list)", values
+            argument, f"an iterable of {noun} ids (not one string: wrap it in a list)", values
         )
     if not isinstance(values, Iterable):
-        raise ArgumentTypeError(argument, "an iterable of chat ids", values)
-    ids = list(dict.fromkeys(values))
-    for item in ids:
+        raise ArgumentTypeError(argument, f"an iterable of {noun} ids", values)
+    items = list(values)
+    for item in items:  # before hashing: an unhashable item is a type error too
         as_str(item, f"each of {argument}")
-    return ids
+    return list(dict.fromkeys(items))

@@ -100,6 +100,15 @@ CASES: list[Case] = [
         rejects=NOT_A_TABLE,
     ),
     *cases(
+        ChatFrames.filter,
+        {"self": FRAMES},
+        after=NOT_A_MOMENT,
+        before=NOT_A_MOMENT,
+        sender_ids="ACoAA_one",  # one bare string where a list of ids is expected
+        chat_ids="chat_x",
+    ),
+    *cases(ChatFrames.filter, {"self": FRAMES}, sender_ids=123, chat_ids=[["chat_x"]]),
+    *cases(
         Client,
         {"api_key": "pp_test_fake_key", "base_url": "http://127.0.0.1:9/api/v1"},
         api_key=NOT_A_STRING,
@@ -380,7 +389,9 @@ EXEMPT: dict[str, str] = {
     "RejectSchema": "a pandera model (its constructor is pandera's); see validate_frames",
 }
 # Parameters of callables with cases that have no case, each with the reason.
-UNCHECKED: dict[tuple[str, str], str] = {}
+UNCHECKED: dict[tuple[str, str], str] = {
+    ("filter", "self"): "the bundle the method is called on",
+}
 
 
 def public_callables() -> Iterator[tuple[str, str, Any]]:
