@@ -24,7 +24,7 @@ JAVA_MIN := 17
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup setup-dev browser java demo check test bench lint typecheck pytest format clean
+.PHONY: setup setup-dev browser java demo check test bench notebooks lint typecheck pytest format clean
 
 setup: $(STAMP)
 
@@ -91,6 +91,11 @@ test: lint typecheck pytest
 # The benchmark suite (bench/): prints one table and records it in bench/RESULTS.md.
 bench: setup-dev
 	$(BIN)/python bench/run.py --write-results $(BENCH_ARGS)
+
+# The notebooks: built from notebooks/build_notebooks.py, run, and saved with their outputs
+# (tests/test_notebooks.py checks that the committed outputs are current).
+notebooks: setup-dev
+	$(BIN)/python notebooks/build_notebooks.py --execute
 
 format: setup-dev
 	$(BIN)/ruff format .

@@ -1,16 +1,42 @@
-"""Regenerate the notebooks from this script (outputs stay empty: they are stripped in git).
+"""Build the notebooks from this script, run them, and save them with their outputs.
 
-.venv/bin/python notebooks/build_notebooks.py
+    .venv/bin/python notebooks/build_notebooks.py        # what `make notebooks` runs
+    .venv/bin/python notebooks/build_notebooks.py --no-execute   # sources only, no outputs
+
+The committed notebooks carry their executed outputs, so a reader on a code host sees the
+tables and charts without running anything. Each notebook runs in a fresh kernel, in a
+temporary folder, without the ``POSTPRESS_*`` variables of the environment (the notebooks
+use the bundled fake server). What would differ from one run to the next is made stable
+by :func:`normalize`, which tests/test_notebooks.py applies too when it checks that the
+committed outputs are current.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+import nbformat.v4
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+
+# nbformat has no type hints: its functions are called through these typed names.
+new_notebook: Callable[..., NotebookNode] = nbformat.v4.new_notebook
+new_code_cell: Callable[..., NotebookNode] = nbformat.v4.new_code_cell
+new_markdown_cell: Callable[..., NotebookNode] = nbformat.v4.new_markdown_cell
+from_dict: Callable[[Any], NotebookNode] = nbformat.from_dict
+writes: Callable[[NotebookNode], str] = nbformat.writes
 
 HERE = Path(__file__).parent
+CELL_TIMEOUT = 600  # seconds, per cell
+CHART_TAG = "chart"  # the tag of a cell whose result is a chart (see `notebook`)
 
 SETUP = """\
 import tempfile
@@ -22,18 +48,29 @@ import postpress_frames as ppf
 from postpress_frames.testing import FakePostpress"""
 
 
-def notebook(*cells: tuple[str, str]) -> nbformat.NotebookNode:
+def notebook(*cells: tuple[str, str]) -> NotebookNode:
+    """A notebook of ``(kind, source)`` cells: ``md``, ``code``, or ``chart`` (code whose
+    result is a chart: tagged, so the test checks it shows an image)."""
     nb = new_notebook()
-    nb.cells = [
-        new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
+    for kind, src in cells:
+        if kind == "md":
+            nb.cells.append(new_markdown_cell(src))
+        elif kind == "chart":
+            nb.cells.append(new_code_cell(src, metadata={"tags": [CHART_TAG]}))
+        else:
+            nb.cells.append(new_code_cell(src))
+    nb.metadata = metadata()
     return nb
+
+
+def metadata() -> NotebookNode:
+    """The notebook metadata, the same whatever kernel ran it (no Python patch version)."""
+    return from_dict(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
 
 
 QUICKSTART = notebook(
@@ -79,7 +116,10 @@ frames""",
     ),
     (
         "code",
-        """frames.attachments.group_by("type", "quoted").len().sort("len", descending=True)""",
+        """\
+frames.attachments.group_by("type", "quoted").len().sort(
+    "len", "type", "quoted", descending=[True, False, False]
+)""",
     ),
     (
         "md",
@@ -88,7 +128,10 @@ frames""",
     ("code", """frames.reactions.head()"""),
     (
         "code",
-        """frames.seen_by.group_by("seen", seen_at_known=pl.col("seen_at").is_not_null()).len()""",
+        """\
+frames.seen_by.group_by("seen", seen_at_known=pl.col("seen_at").is_not_null()).len().sort(
+    "seen", "seen_at_known"
+)""",
     ),
     (
         "md",
@@ -129,15 +172,30 @@ bundled fake server (no API key needed). Every metric's definition is in
 `ppf.stats.METRIC_DEFINITIONS` and in the README.""",
     ),
     (
+        "md",
+        """\
+Altair's default renderer loads the Vega scripts from a CDN when a chart is shown, so
+offline, and in a saved or exported notebook, a chart shows *Error loading script*.
+`alt.renderers.enable("png")` renders each chart to a PNG image in the kernel instead (with
+vl-convert, installed with postpress-frames): no network is needed, and the image is saved
+in the notebook, so GitHub and nbviewer show it too. Add that line to your own notebooks.
+The images are static; `charts.save_chart(chart, "chart.html")` writes an interactive chart
+that opens offline.""",
+    ),
+    (
         "code",
         """\
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import altair as alt
+
 import postpress_frames as ppf
 from postpress_frames import charts, stats, write_report
-from postpress_frames.testing import FakePostpress""",
+from postpress_frames.testing import FakePostpress
+
+alt.renderers.enable("png");""",
     ),
     (
         "code",
@@ -202,7 +260,13 @@ csv_path.stat().st_size > 0""",
 Each row counts how often `responder` answered `responded_to`; `share` is the fraction of all
 the chat's responses.""",
     ),
-    ("code", """stats.response_matrix(frames).sort("responses", descending=True)"""),
+    (
+        "code",
+        """\
+stats.response_matrix(frames).sort(
+    "responses", "responder", "responded_to", descending=[True, False, False]
+)""",
+    ),
     (
         "md",
         """\
@@ -210,7 +274,7 @@ the chat's responses.""",
 Each bar is one period; its coloured segments are the senders. Gaps are silences, tall bars
 busy periods.""",
     ),
-    ("code", """charts.messages_over_time_chart(frames, tz="Europe/Paris")"""),
+    ("chart", """charts.messages_over_time_chart(frames, tz="Europe/Paris")"""),
     (
         "md",
         """\
@@ -218,7 +282,7 @@ busy periods.""",
 One panel per sender, weekday by hour of day, on one shared colour scale: darker cells are
 busier hours, so panels compare directly.""",
     ),
-    ("code", """charts.weekday_hour_heatmap(frames, tz="Europe/Paris")"""),
+    ("chart", """charts.weekday_hour_heatmap(frames, tz="Europe/Paris")"""),
     (
         "md",
         """\
@@ -226,12 +290,12 @@ busier hours, so panels compare directly.""",
 The distribution of response times on a log axis: mass to the left means quick replies; a long
 right tail means some answers take hours.""",
     ),
-    ("code", """charts.response_time_chart(frames)"""),
+    ("chart", """charts.response_time_chart(frames)"""),
     (
         "md",
         "## The response matrix as a heatmap\nRead a row as *who answered* and a column as *whom*; darker is more often.",
     ),
-    ("code", """charts.response_matrix_chart(frames)"""),
+    ("chart", """charts.response_matrix_chart(frames)"""),
     (
         "md",
         "Charts save as PNG (no browser needed) or as HTML that opens offline; the report puts it all in one file:",
@@ -318,7 +382,7 @@ lazy = ppf.scan_dataset(lake)
     lazy["messages"]
     .group_by("chat_id", "sender_id")
     .agg(pl.len().alias("messages"), pl.col("timestamp").max().alias("last_message"))
-    .sort("chat_id", "messages", descending=[False, True])
+    .sort("chat_id", "messages", "sender_id", descending=[False, True, False])
     .collect()
 )""",
     ),
@@ -331,15 +395,110 @@ server.stop()""",
 )
 
 
-def main() -> None:
-    notebooks = {
-        "01_quickstart.ipynb": QUICKSTART,
-        "02_sender_activity.ipynb": SENDER_ACTIVITY,
-        "03_bi_export.ipynb": BI_EXPORT,
-    }
-    for name, nb in notebooks.items():
-        nbformat.write(nb, HERE / name)
+NOTEBOOKS: dict[str, NotebookNode] = {
+    "01_quickstart.ipynb": QUICKSTART,
+    "02_sender_activity.ipynb": SENDER_ACTIVITY,
+    "03_bi_export.ipynb": BI_EXPORT,
+}
+
+# What differs from one run to the next in an output's text: the fake server's port.
+_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+")
+
+
+def source(name: str) -> NotebookNode:
+    """Notebook ``name`` as written above, without outputs; each cell's id is derived from
+    the notebook's name and the cell's index, so a rebuild changes no id."""
+    nb = from_dict(NOTEBOOKS[name])  # a copy
+    stem = Path(name).stem
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"{stem}-{index:02d}"
+    return nb
+
+
+def kernel_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The kernel's environment: ``environ`` without any ``POSTPRESS_*`` variable (an API
+    key must never reach a saved output) or ``POLARS_*`` one (table formats), with fixed
+    hash seed, terminal size and time zone."""
+    env = {k: v for k, v in environ.items() if not k.startswith(("POSTPRESS_", "POLARS_"))}
+    env.update(PYTHONHASHSEED="0", COLUMNS="100", LINES="40", TZ="UTC")
+    return env
+
+
+def execute(nb: NotebookNode, *, env: Mapping[str, str] | None = None) -> NotebookNode:
+    """Run ``nb`` top to bottom in a fresh kernel whose working and temporary folder is a new
+    empty one (``env``: the kernel's environment, :func:`kernel_env` by default); the
+    executed notebook, normalized."""
+    with tempfile.TemporaryDirectory(prefix="postpress-notebook-") as workdir:
+        run_env = {**(kernel_env() if env is None else env), "TMPDIR": workdir}
+        NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its TCP transport warning
+            record_timing=False,  # no execution timestamps in the cells' metadata
+            store_widget_state=False,  # no widget models (random ids) in the metadata
+            resources={"metadata": {"path": workdir}},
+        ).execute(env=run_env)
+        return normalize(nb, workdir=workdir)
+
+
+def normalize(nb: NotebookNode, *, workdir: str | None = None) -> NotebookNode:
+    """``nb`` with what varies between runs made stable, in place: the metadata the kernel
+    adds, the fake server's port, the run's temporary folder (``workdir``)."""
+    folders = [] if workdir is None else sorted({workdir, os.path.realpath(workdir)}, key=len)
+
+    def scrub(text: str) -> str:
+        for folder in reversed(folders):  # the longer path first
+            text = text.replace(folder, "<tmp>")
+        return _PORT.sub(r"\1:<port>", text)
+
+    nb.metadata = metadata()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.metadata.pop("execution", None)
+        for output in cell.outputs:
+            if "text" in output:
+                output.text = scrub(output.text)
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output.data[mime] = scrub(value)
+    return nb
+
+
+def render(nb: NotebookNode) -> str:
+    """The text of the ``.ipynb`` file (nbformat's JSON), after validating ``nb``."""
+    nbformat.validate(nb)
+    text = writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def build(name: str, *, run: bool = True, env: Mapping[str, str] | None = None) -> str:
+    """The text of notebook ``name``: executed (``run``) or with empty outputs."""
+    nb = source(name)
+    return render(execute(nb, env=env) if run else nb)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="notebooks to build [default: all]"
+    )
+    parser.add_argument(
+        "--execute",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run each notebook and save its outputs [default: --execute]",
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - NOTEBOOKS.keys())
+    if unknown:
+        parser.error(f"no notebook {', '.join(unknown)}; the notebooks: {', '.join(NOTEBOOKS)}")
+    for name in args.names or NOTEBOOKS:
+        (HERE / name).write_text(build(name, run=args.execute), encoding="utf-8")
+        print(f"wrote notebooks/{name}" + ("" if args.execute else " (no outputs)"))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
