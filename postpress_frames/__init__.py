@@ -50,6 +50,10 @@ if TYPE_CHECKING:
     from postpress_frames.analysis.stats import (
         activity_over_time,
         export_ready,
+        participants,
+        read_matrix,
+        read_receipts,
+        read_times,
         response_matrix,
         response_times,
         sender_activity,

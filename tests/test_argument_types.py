@@ -172,6 +172,17 @@ CASES: list[Case] = [
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
     ),
+    *cases(ps.participants, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
+    *cases(ps.read_times, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
+    *cases(ps.read_matrix, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
+    *cases(
+        ps.read_receipts,
+        {"frames": FRAMES},
+        frames=NOT_FRAMES,
+        tz=NOT_A_STRING,
+        response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
+    ),
     *cases(
         ps.response_matrix,
         {"frames": FRAMES},

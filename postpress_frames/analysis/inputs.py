@@ -192,8 +192,9 @@ def _checked_columns(name: str, frame: FrameLike) -> list[pl.Expr]:
         wanted = expected.get(column, _CHAT_ID)
         if column in ("timestamp", "seen_at"):
             usable = isinstance(given, pl.Datetime) and given.time_zone is not None
+            usable = usable or (column == "seen_at" and isinstance(given, pl.Null))
             problem = f"dtype is {given}, not a UTC Datetime"
-            selected.append(pl.col(column))
+            selected.append(pl.col(column).cast(wanted) if given == pl.Null else pl.col(column))
         else:
             # An all-null column, or categorical strings, read as the stored dtype.
             usable = given == wanted or isinstance(given, pl.Null)

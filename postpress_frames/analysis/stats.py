@@ -63,6 +63,12 @@ from postpress_frames.analysis.metrics import (
     STATISTIC_SCHEMAS,
 )
 from postpress_frames.analysis.names import Names, names_frame, with_names
+from postpress_frames.analysis.receipts import (
+    participants,
+    read_matrix,
+    read_receipts,
+    read_times,
+)
 from postpress_frames.analysis.sequence import (
     KEPT,
     chars,
@@ -79,6 +85,10 @@ __all__ = [
     "SENDER_ACTIVITY_SCHEMA",
     "activity_over_time",
     "export_ready",
+    "participants",
+    "read_matrix",
+    "read_receipts",
+    "read_times",
     "response_matrix",
     "response_times",
     "sender_activity",
