@@ -19,21 +19,27 @@ from typing import Final
 import polars as pl
 
 from postpress_frames.analysis.inputs import Inputs
+from postpress_frames.analysis.names import Names, names_frame, with_names
 
 __all__ = [
-    "LABEL_WIDTH",
+    "LABELS_SCHEMA",
     "WEEKDAYS",
     "duration_label_expr",
     "format_duration",
     "label_order",
     "mark_you",
+    "others_label",
     "sender_labels",
     "weekday_name",
 ]
 
 #: ISO weekdays 1 (Monday) ... 7 (Sunday), as shown.
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-LABEL_WIDTH: Final = 16  # sender ids are shortened to this many characters in charts
+
+#: The columns of :func:`sender_labels`.
+LABELS_SCHEMA: Final = pl.Schema(
+    {"sender_id": pl.String(), "sender": pl.String(), "rank": pl.Int64(), "person": pl.String()}
+)
 
 _UNITS: Final = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 
@@ -77,20 +83,29 @@ def mark_you(label: str, *, is_sender: bool) -> str:
     return f"{label} (you)" if is_sender else label
 
 
-def _shorten(sender_id: str) -> str:
-    if len(sender_id) <= LABEL_WIDTH:
-        return sender_id
-    return sender_id[: LABEL_WIDTH - 1] + "…"
-
-
-def sender_labels(inputs: Inputs, max_senders: int) -> pl.DataFrame:
+def sender_labels(inputs: Inputs, max_senders: int, names: Names | None = None) -> pl.DataFrame:
     """sender_id -> ``sender`` label and ``rank``: the ``max_senders`` busiest senders by
-    (shortened) id, marked "(you)" for the connected account, the rest as one "others".
+    name, marked "(you)" for the connected account, the rest as one "others (N senders)"
+    (``person`` is each sender's own label, never grouped: for charts that rank people
+    otherwise, such as readers).
 
-    Busiest means most non-event messages, ties by id; ids are shortened to
-    :data:`LABEL_WIDTH` characters unless that would make two senders look alike.
-    ``max_senders`` is at least 1 (the public functions check it before reading data).
+    Busiest means most non-event messages, ties by id. Labels follow
+    :mod:`~postpress_frames.analysis.names`: the name given in ``names`` (a mapping or a
+    :func:`~postpress_frames.analysis.names.names_frame`), else a short id. A sender is one
+    person in every chat (sender ids are global), so over several chats each sender has
+    one label, resolved over all the senders shown: no two people share a label, even
+    when they were given the same name. ``max_senders`` is at least 1 (the public
+    functions check it, and ``names``, before reading data).
+
+    >>> from postpress_frames import frames_from_pages
+    >>> from postpress_frames.analysis.inputs import prepare_inputs
+    >>> from postpress_frames.testing import demo_chat
+    >>> inputs = prepare_inputs(frames_from_pages([{"items": demo_chat(50), "cursor": None}]))
+    >>> labels = sender_labels(inputs, 2, {"ACoAAkwU4m_ceE00G4inAxSBtWpZZ-L192J": "Ada"})
+    >>> label_order(labels)[-1]
+    'others (2 senders)'
     """
+    known = names_frame(names)  # idempotent: an already checked frame passes unchanged
     counts = inputs.collect(
         inputs.messages.group_by("sender_id")
         .agg(
@@ -99,22 +114,33 @@ def sender_labels(inputs: Inputs, max_senders: int) -> pl.DataFrame:
         )
         .sort(["messages", "sender_id"], descending=[True, False])
     )
-    ids = counts.get_column("sender_id").to_list()
-    short = [_shorten(i) for i in ids]
-    if len(set(short)) < len(short):  # shortening made two senders look alike
-        short = ids
-    labels = [
+    named = with_names(counts.select("sender_id", "you"), known, {"sender_id": "name"})
+    people = [
         mark_you(label, is_sender=you)
-        for label, you in zip(short, counts.get_column("you").to_list(), strict=True)
+        for label, you in zip(
+            named.get_column("name").to_list(), named.get_column("you").to_list(), strict=True
+        )
     ]
-    others = len(ids) - max_senders
-    if others > 0:
-        name = f"others ({others} senders)" if others > 1 else "others (1 sender)"
-        labels = labels[:max_senders] + [name] * others
+    others = len(people) - max_senders
+    shown = people if others <= 0 else people[:max_senders] + [others_label(others)] * others
     return pl.DataFrame(
-        {"sender_id": ids, "sender": labels, "rank": list(range(len(ids)))},
-        schema={"sender_id": pl.String, "sender": pl.String, "rank": pl.Int64},
+        {
+            "sender_id": named.get_column("sender_id"),
+            "sender": shown,
+            "rank": list(range(len(people))),
+            "person": people,
+        },
+        schema=LABELS_SCHEMA,
     ).with_columns(pl.col("rank").clip(upper_bound=max_senders))
+
+
+def others_label(count: int, what: str = "sender") -> str:
+    """The label of the ``count`` people grouped as one: ``"others (3 senders)"``.
+
+    >>> others_label(1), others_label(4, "reader")
+    ('others (1 sender)', 'others (4 readers)')
+    """
+    return f"others ({count} {what}{'s' if count != 1 else ''})"
 
 
 def label_order(labels: pl.DataFrame) -> list[str]:
