@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -12,10 +13,15 @@ from typing import Any
 import pytest
 
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
+from postpress_frames.testing import demo_names as exported_demo_names
+from postpress_frames.testing._messages import build
+from postpress_frames.testing._timeline import cast, timeline
 from postpress_frames.testing.demo_chat import (
     DEFAULT_END,
+    DEMO_ACCOUNT_ID,
     demo_chat,
     demo_chats,
+    demo_names,
     format_timestamp_ms,
     messages_after,
 )
@@ -119,6 +125,9 @@ def test_bad_arguments_are_named() -> None:
         (lambda: demo_chats(0), ConfigurationError),
         (lambda: demo_chats(2, account_id=7), ArgumentTypeError),
         (lambda: messages_after("not messages", 2), ArgumentTypeError),
+        (lambda: demo_names(7), ArgumentTypeError),
+        (lambda: demo_names(account_id=None), ArgumentTypeError),
+        (lambda: demo_names(""), ConfigurationError),
     ],
 )
 def test_bad_arguments_are_configuration_errors(call: Any, error: type[Exception]) -> None:
@@ -259,6 +268,61 @@ def test_text_has_accents_cjk_rtl_and_zwj_emoji() -> None:
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text)
     assert re.search(r"[\u0600-\u06ff]", text)
     assert "\u200d" in text
+
+
+def test_text_has_links_flags_skin_tones_and_three_question_marks() -> None:
+    texts = [m["text"] for m in demo_chat(2000, seed=4) if m["text"]]
+    text = "\n".join(texts)
+    assert re.search(r"https://(docs\.google\.com|github\.com|youtu\.be|www\.linkedin\.com)/", text)
+    assert re.search(r"(^|\s)www\.", text)  # a link without its scheme
+    assert re.search(r"[\U0001F1E6-\U0001F1FF]{2}", text)  # a flag
+    assert re.search(r"[\U0001F3FB-\U0001F3FF]", text)  # a skin tone
+    assert any(t.count("http") >= 2 for t in texts)  # several links in one message
+    assert any(t.startswith("http") and " " not in t for t in texts)  # a link alone
+    assert {t[-1] for t in texts} >= {"?", "\uff1f", "\u061f"}
+
+
+def test_the_text_generator_changes_texts_only() -> None:
+    members = cast("chat_x", "acc_x")
+    times, senders = timeline(random.Random(0), members, 400, 0)
+
+    def built(dress_seed: int) -> list[dict[str, Any]]:
+        return build(
+            random.Random(1),
+            members,
+            times,
+            senders,
+            chat_id="chat_x",
+            account_id="acc_x",
+            cap_ms=None,
+            dress=random.Random(dress_seed),
+        )
+
+    def without_text(message: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in message.items() if k not in ("text", "original")}
+        for part in ("quoted", "reply_to"):
+            if part in kept:
+                kept[part] = {k: v for k, v in kept[part].items() if k != "text"}
+        return kept
+
+    first, second = built(1), built(2)
+    assert [m["text"] for m in first] != [m["text"] for m in second]
+    assert [without_text(m) for m in first] == [without_text(m) for m in second]
+
+
+def test_demo_names_name_every_sender_of_every_demo_chat() -> None:
+    assert exported_demo_names is demo_names
+    for chat_id, messages in demo_chats(3, 400, seed=2).items():
+        names = demo_names(chat_id)
+        assert names == demo_names(chat_id, account_id=DEMO_ACCOUNT_ID)
+        assert set(names) == {m["sender_id"] for m in messages}
+        account = next(m["sender_id"] for m in messages if m["is_sender"])
+        assert next(iter(names)) == account
+        assert names[account] == "Léa Martin"
+        assert len(set(names.values())) == len(names)
+    other = demo_names(account_id="acc_other")
+    assert set(other).isdisjoint(demo_names()) and "Léa Martin" in other.values()
+    assert {m["sender_id"] for m in demo_chat(50, account_id="acc_other")} <= set(other)
 
 
 def test_original_is_a_json_payload(chat: list[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ from postpress_frames.testing.demo_chat import (
     DEMO_CHAT_ID,
     demo_chat,
     demo_chats,
+    demo_names,
     format_timestamp_ms,
     messages_after,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "decode_cursor",
     "demo_chat",
     "demo_chats",
+    "demo_names",
     "encode_cursor",
     "format_timestamp_ms",
     "messages_after",

@@ -4,13 +4,17 @@ the earlier message it replies to or quotes.
 >>> from postpress_frames.testing._vocabulary import OTHERS
 >>> OTHERS[0].name, message_text(random.Random(3), OTHERS[0])
 ('Marcus Johnson', 'Chat landed meeting')
+>>> [dress_text(random.Random(seed), OTHERS[0], "Can you review it?") for seed in (0, 15, 49)]
+['Can you review it?', 'Can you review it? 👋🏻', 'Can you review it https://github.com/nordlicht-gmbh/postpress-sync/pull/198?']
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import random
+import string
 from collections.abc import Sequence
 from json.encoder import encode_basestring as _json_str
 from statistics import NormalDist
@@ -20,14 +24,17 @@ from postpress_frames.testing._timeline import DAY, HOUR, MINUTE, Member
 from postpress_frames.testing._vocabulary import (
     ATTACHMENT_VARIANT,
     EMOJI,
+    EXTRA_EMOJI,
     FILE_STEMS,
+    LINKS,
     MIME,
     PUNCT,
+    QUESTION_MARK,
     WORDS,
     Persona,
 )
 
-__all__ = ["attachments", "message_text", "original_payload", "pick_earlier"]
+__all__ = ["attachments", "dress_text", "message_text", "original_payload", "pick_earlier"]
 
 
 @functools.cache
@@ -50,6 +57,63 @@ def message_text(rng: random.Random, persona: Persona) -> str:
         return "".join(chosen) + rng.choice(PUNCT)
     text = " ".join(chosen)
     return text[0].upper() + text[1:] + rng.choice(PUNCT)
+
+
+_LINK_TEMPLATES: Final = tuple(template for template, _ in LINKS)
+_LINK_WEIGHTS: Final = tuple(itertools.accumulate(weight for _, weight in LINKS))
+_ID_CHARS: Final = string.ascii_letters + string.digits
+_ENDING: Final = " .!?…\uff1f؟"  # what a text's final punctuation is made of
+
+
+def _code(rng: random.Random, k: int, chars: str = _ID_CHARS + "-_") -> str:
+    return "".join(rng.choices(chars, k=k))
+
+
+def _link(rng: random.Random) -> str:
+    template = rng.choices(_LINK_TEMPLATES, cum_weights=_LINK_WEIGHTS)[0]
+    if "{" not in template:
+        return template
+    return template.format(
+        id=_code(rng, 44),
+        vid=_code(rng, 11),
+        n=rng.randint(1, 999),
+        big=rng.randrange(10**18, 10**19),
+        hex=f"{rng.getrandbits(128):032x}",
+        hex6=f"{rng.getrandbits(24):06x}",
+        short=_code(rng, 7, _ID_CHARS),
+        meet="-".join(_code(rng, k, string.ascii_lowercase) for k in (3, 4, 3)),
+    )
+
+
+def dress_text(rng: random.Random, persona: Persona, text: str) -> str:
+    """``text`` as people send it: sometimes with links (one to three: alone, after the text
+    or before its final punctuation), more emoji (one, or one repeated, or emoji only), and
+    the question mark of the sender's script.
+
+    ``rng`` is the text's own generator, apart from the message one: the texts can change
+    without changing ids, times or any other field of the demo chats.
+    """
+    mark = QUESTION_MARK.get(persona.lang)
+    if mark and text.endswith("?") and rng.random() < 0.6:
+        text = text[:-1] + mark
+    if rng.random() < 0.07:
+        roll = rng.random()
+        links = " ".join(_link(rng) for _ in range(1 + int(roll < 0.15) + int(roll < 0.04)))
+        style = rng.random()
+        if style < 0.2:
+            text = links
+        elif style < 0.55:
+            text = f"{text}\n{links}" if style < 0.3 else f"{text} {links}"
+        else:
+            body = text.rstrip(_ENDING)
+            text = f"{body} {links}{text[len(body) :].strip()}"
+    roll = rng.random()
+    if roll < 0.12:
+        emoji = rng.choice(EXTRA_EMOJI)
+        text = f"{text} {emoji * rng.choice((1, 1, 1, 2, 3))}"
+    elif roll < 0.14:
+        text = rng.choice(EXTRA_EMOJI + EMOJI) * rng.choice((1, 1, 2, 3))
+    return text
 
 
 def _epoch(ms: int, member: Member) -> int:

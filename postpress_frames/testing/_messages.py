@@ -5,7 +5,7 @@
 >>> rng, members = random.Random(0), cast("chat_x", "acc_x")
 >>> times, senders = timeline(rng, members, 3, 0)
 >>> [m["chat_id"] for m in build(rng, members, times, senders, chat_id="chat_x",
-...                               account_id="acc_x", cap_ms=None)]
+...                               account_id="acc_x", cap_ms=None, dress=random.Random(1))]
 ['chat_x', 'chat_x', 'chat_x']
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from postpress_frames.testing._content import (
     attachments,
+    dress_text,
     message_text,
     original_payload,
     pick_earlier,
@@ -52,9 +53,14 @@ def build(
     chat_id: str,
     account_id: str,
     cap_ms: int | None,
+    dress: random.Random,
     earlier: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """Oldest-first messages for the timeline; ``earlier`` ones may be replied to or quoted."""
+    """Oldest-first messages for the timeline; ``earlier`` ones may be replied to or quoted.
+
+    ``dress`` draws the links, extra emoji and question marks of the texts (see
+    :func:`~postpress_frames.testing._content.dress_text`), apart from ``rng``.
+    """
     n = len(times)
     chat_provider_id = "2-" + b64(bytes.fromhex(digest(account_id, chat_id))[:18])
     forced: dict[int, str] = {}
@@ -103,7 +109,7 @@ def build(
         elif deleted or (kinds and rand() < 0.4):
             text = None
         else:
-            text = message_text(rng, persona)
+            text = dress_text(dress, persona, message_text(rng, persona))
         msg["text"] = text
         msg["is_sender"] = 1 if member.is_account else 0
         msg["attachments"] = (

@@ -19,10 +19,13 @@ __all__ = [
     "ATTACHMENT_VARIANT",
     "EMOJI",
     "EVENT_TEXT",
+    "EXTRA_EMOJI",
     "FILE_STEMS",
+    "LINKS",
     "MIME",
     "OTHERS",
     "PUNCT",
+    "QUESTION_MARK",
     "RANDOM_KINDS",
     "REACTIONS",
     "SHOWCASE",
@@ -98,6 +101,43 @@ EMOJI: Final = (
     "😀", "😂", "👍", "👍🏽", "🙏🏾", "🎉", "❤️", "🔥", "👩‍💻", "👨‍👩‍👧‍👦", "🏳️‍🌈", "🇫🇷",
     "🇯🇵", "🤷‍♀️", "☕", "🚀", "🙌", "😅", "🧑🏿‍🚀", "✅",
 )
+# Drawn by the text's own generator (``_content.dress_text``), not the message one: adding
+# or reordering these changes texts only, never ids, times or other fields.
+EXTRA_EMOJI: Final = (
+    "🙏🏽", "👋🏻", "🫶🏾", "👨🏽‍💻", "❤️‍🔥", "🧑‍🤝‍🧑", "🇩🇪", "🇮🇳", "🇦🇪", "🇺🇸", "💯", "🤝",
+    "👀", "✨", "😊", "🤔", "📎", "📅", "☀️", "1️⃣", "🙇‍♂️", "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+)
+# Links people paste, with their weight: {id} a document id, {vid} a video id, {n} a
+# number, {big} a long numeric id, {hex} hex digits, {short} a short code.
+LINKS: Final[tuple[tuple[str, float], ...]] = (
+    ("https://github.com/nordlicht-gmbh/postpress-sync/pull/{n}", 3.0),
+    ("https://github.com/leamartin/deck-tools/issues/{n}#issuecomment-{big}", 1.5),
+    ("https://github.com/nordlicht-gmbh/postpress-sync", 0.5),
+    ("https://docs.google.com/document/d/{id}/edit?usp=sharing", 3.0),
+    ("https://docs.google.com/spreadsheets/d/{id}/edit#gid=0", 1.5),
+    ("https://docs.google.com/presentation/d/{id}/edit", 1.5),
+    ("https://www.linkedin.com/in/marcus-johnson-{hex6}/", 1.0),
+    ("https://www.linkedin.com/in/priya-raman/", 0.7),
+    ("https://www.linkedin.com/posts/nordlicht-gmbh_qualitat-activity-{big}-{short}", 1.5),
+    ("https://youtu.be/{vid}", 2.0),
+    ("https://youtu.be/{vid}?t={n}", 1.0),
+    ("https://www.youtube.com/watch?v={vid}&t={n}s", 1.0),
+    ("https://www.nordlicht-gmbh.de/produkte/qualitaet", 1.0),
+    ("www.nordlicht-gmbh.de/kontakt", 0.7),
+    ("http://staging.nordlicht-gmbh.de:8443/login?next=%2Fdashboard", 0.4),
+    ("https://calendly.com/lea-martin/30min", 1.0),
+    ("https://us02web.zoom.us/j/{big}?pwd={short}", 0.8),
+    ("https://meet.google.com/{meet}", 1.0),
+    ("https://www.notion.so/nordlicht/Q3-roadmap-{hex}", 0.8),
+    ("https://www.figma.com/file/{short}/Deck-Q3?node-id=12%3A{n}", 0.6),
+    ("https://ja.wikipedia.org/wiki/新幹線", 0.3),
+    ("https://en.wikipedia.org/wiki/Internationalization_and_localization", 0.3),
+    ("https://maps.app.goo.gl/{short}", 0.6),
+    ("https://bit.ly/{short}", 0.4),
+    ("HTTPS://WWW.LinkedIn.com/company/nordlicht-gmbh", 0.2),
+)
+# How each language writes a question mark, when not with the ASCII one.
+QUESTION_MARK: Final = {"ja": "\uff1f", "ar": "؟"}  # full-width (U+FF1F) and Arabic
 REACTIONS: Final = ("👍", "❤️", "😂", "😮", "😢", "🙏", "👍🏻", "🎉", "👩‍💻", "🔥")
 PUNCT: Final = ("", "", "", ".", "!", "?", "…", " ?", "!!")
 EVENT_TEXT: Final = (

@@ -7,7 +7,9 @@ conversations are bursts of messages inside the sender's waking hours, separated
 of hours or days. Every field of the spec page appears somewhere: replies, quotes with their
 own attachments, threads, reactions, read receipts of both kinds, edits, deletions, hidden
 messages, events, all six attachment variants, InMail subjects, and unicode text (accents,
-CJK, right-to-left scripts, emoji with ZWJ sequences and skin tones).
+CJK, right-to-left scripts, emoji with ZWJ sequences, skin tones and flags, links to a
+spread of sites, question marks of three scripts). :func:`demo_names` gives the senders'
+display names.
 
 Epoch fields (``url_expires_at``, ``starts_at``, ``expires_at``) are Unix seconds, except for
 one sender per chat whose provider sends milliseconds, as the real service has been seen to.
@@ -43,6 +45,7 @@ __all__ = [
     "DEMO_CHAT_ID",
     "demo_chat",
     "demo_chats",
+    "demo_names",
     "format_timestamp_ms",
     "messages_after",
 ]
@@ -102,7 +105,14 @@ def demo_chat(
         days = -(-(times[-1] - end_ms + 1) // DAY)
         times = [t - days * DAY for t in times]
     built = build(
-        rng, members, times, senders, chat_id=chat_id, account_id=account_id, cap_ms=end_ms
+        rng,
+        members,
+        times,
+        senders,
+        chat_id=chat_id,
+        account_id=account_id,
+        cap_ms=end_ms,
+        dress=_rng(seed, f"{chat_id}\x00text"),
     )
     built.reverse()
     return built
@@ -133,6 +143,7 @@ def messages_after(
     latest = max((t for t in times if t is not None), default=None)
     start = _ms(DEFAULT_END) if latest is None else latest
     rng = _rng(seed, f"{chat_id}\x00after\x00{start}")
+    dress = _rng(seed, f"{chat_id}\x00after\x00{start}\x00text")
     members = cast(chat_id, account_id)
     new_times, senders = timeline(rng, members, n_messages, start)
     recent = [m for m in reversed(existing[:50]) if isinstance(m, dict)]
@@ -144,6 +155,7 @@ def messages_after(
         chat_id=chat_id,
         account_id=account_id,
         cap_ms=None,
+        dress=dress,
         earlier=recent,
     )
     built.reverse()
@@ -175,3 +187,23 @@ def demo_chats(
         chat_id: demo_chat(n_messages, seed=seed, chat_id=chat_id, account_id=account_id)
         for chat_id in ids
     }
+
+
+def demo_names(chat_id: str = DEMO_CHAT_ID, *, account_id: str = DEMO_ACCOUNT_ID) -> dict[str, str]:
+    """The display names of the people of a demo chat, ``sender_id -> name``, the connected
+    account first: the senders of :func:`demo_chat` (any size and seed), :func:`demo_chats`
+    and :func:`messages_after` for this ``chat_id`` and ``account_id``. Pass it as
+    ``names=`` to a statistic, chart or report.
+
+    >>> names = demo_names()
+    >>> list(names.values())
+    ['Léa Martin', 'ياسمين حداد', 'Priya Raman', '佐藤 春樹']
+    >>> {m["sender_id"] for m in demo_chat(300)} == set(names)
+    True
+    >>> all(set(demo_names(chat_id)) >= {m["sender_id"] for m in messages}
+    ...     for chat_id, messages in demo_chats(3, 200).items())
+    True
+    """
+    as_str(chat_id, "chat_id")
+    as_str(account_id, "account_id")
+    return {member.sender_id: member.persona.name for member in cast(chat_id, account_id)}
