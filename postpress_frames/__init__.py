@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from postpress_frames.analysis.report import render_report, write_report
     from postpress_frames.analysis.stats import (
         activity_over_time,
+        content,
         export_ready,
         participants,
         read_matrix,

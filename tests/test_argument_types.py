@@ -173,6 +173,7 @@ CASES: list[Case] = [
         response_cap=NOT_A_DURATION,
     ),
     *cases(ps.participants, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
+    *cases(ps.content, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
     *cases(ps.read_times, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
     *cases(ps.read_matrix, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
     *cases(
@@ -272,6 +273,7 @@ CASES: list[Case] = [
         every=1,
         tz=NOT_A_STRING,
         max_senders=NOT_A_NUMBER,
+        names=NOT_NAMES,
     ),
     *cases(
         ch.render_chart,
@@ -286,6 +288,7 @@ CASES: list[Case] = [
         frames=NOT_FRAMES,
         response_cap=NOT_A_DURATION,
         max_senders=NOT_A_NUMBER,
+        names=NOT_NAMES,
     ),
     *cases(
         ch.response_time_chart,
@@ -293,6 +296,7 @@ CASES: list[Case] = [
         frames=NOT_FRAMES,
         response_cap=NOT_A_DURATION,
         max_senders=NOT_A_NUMBER,
+        names=NOT_NAMES,
     ),
     *cases(
         ch.weekday_hour_heatmap,
@@ -301,6 +305,23 @@ CASES: list[Case] = [
         tz=NOT_A_STRING,
         max_senders=NOT_A_NUMBER,
         columns=NOT_A_NUMBER,
+        names=NOT_NAMES,
+    ),
+    *cases(
+        ch.calendar_heatmap,
+        {"frames": FRAMES},
+        frames=NOT_FRAMES,
+        tz=NOT_A_STRING,
+        sender_ids="ACoAA_one",
+        max_senders=NOT_A_NUMBER,
+        names=NOT_NAMES,
+    ),
+    *cases(
+        ch.time_to_read_chart,
+        {"frames": FRAMES},
+        frames=NOT_FRAMES,
+        max_senders=NOT_A_NUMBER,
+        names=NOT_NAMES,
     ),
     # -- postpress_frames.schemas ---------------------------------------------------------------
     *cases(sc.key_column, {}, table=NOT_A_STRING),
@@ -355,6 +376,7 @@ CASES: list[Case] = [
     *cases(Fault.delay, {}, seconds=NOT_A_NUMBER),
     *cases(Fault.redirect, {"location": "http://127.0.0.1:9/x"}, location=1, status="302"),
     *cases(te.decode_cursor, {}, cursor=NOT_A_STRING),
+    *cases(te.demo_names, {}, chat_id=NOT_A_STRING, account_id=NOT_A_STRING),
     *cases(
         te.demo_chat,
         {"n_messages": 5},

@@ -19,12 +19,14 @@ from postpress_frames._exceptions import (
     PostpressError,
     SchemaValidationError,
 )
-from postpress_frames.analysis.receipts import (
+from postpress_frames.analysis.metrics import (
     PARTICIPANTS_SCHEMA,
     READ_MATRIX_SCHEMA,
     READ_RECEIPTS_SCHEMA,
     READ_TIMES_SCHEMA,
     RECEIPT_METRICS,
+)
+from postpress_frames.analysis.receipts import (
     participants,
     read_matrix,
     read_receipts,

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Final
 
 import polars as pl
@@ -59,133 +58,21 @@ from postpress_frames.analysis.metrics import (
     COUNT,
     DEFAULT_RESPONSE_CAP,
     DURATION,
+    PARTICIPANTS_SCHEMA,
     QUICK_RESPONSE,
-    SHARE,
-    Metric,
+    READ_MATRIX_SCHEMA,
+    READ_RECEIPTS_SCHEMA,
+    READ_TIMES_SCHEMA,
 )
 from postpress_frames.analysis.names import Names, names_frame, with_names
 from postpress_frames.analysis.sequence import median_ms
 
 __all__ = [
-    "PARTICIPANTS_SCHEMA",
-    "READ_MATRIX_SCHEMA",
-    "READ_RECEIPTS_SCHEMA",
-    "READ_TIMES_SCHEMA",
-    "RECEIPT_METRICS",
     "participants",
     "read_matrix",
     "read_receipts",
     "read_times",
 ]
-
-_QUICK_MINUTES: Final = QUICK_RESPONSE // timedelta(minutes=1)
-
-#: Column -> (dtype, definition) of :func:`read_receipts`, in the order of its columns.
-RECEIPT_METRICS: Final[Mapping[str, Metric]] = MappingProxyType(
-    {
-        "chat_id": Metric(pl.String(), "The chat."),
-        "attendee_id": Metric(
-            pl.String(),
-            "The reader's attendee id (seen_by.attendee_id); for a sender, the one on most "
-            "of their messages (ties: the smallest id).",
-        ),
-        "sender_id": Metric(
-            pl.String(), "The reader's sender id (messages.sender_id); null if they never wrote."
-        ),
-        "sender_name": Metric(
-            pl.String(),
-            "The reader's name from names= (by sender_id, or by attendee_id for a reader who "
-            "never wrote), else that id cut short (unique within the chat).",
-        ),
-        "is_sender": Metric(
-            pl.Boolean(),
-            "True for the connected account (is_sender on any of its messages or reactions; "
-            "False for a reader who never wrote).",
-        ),
-        "messages_received": Metric(
-            COUNT,
-            "Non-event messages of the chat written by others, deleted ones included, "
-            "whether or not a receipt came back.",
-        ),
-        "seen": Metric(
-            COUNT,
-            "Of those, messages with a seen receipt from this reader (seen_by true or a "
-            "time; false is not seen).",
-        ),
-        "seen_share": Metric(SHARE, "seen / messages_received (null when nothing was received)."),
-        "time_to_read_median": Metric(
-            DURATION,
-            "Median time from a message to its seen_at, over seen messages with a known "
-            "seen_at (rounded half up to the millisecond; a seen_at before the message, "
-            "clock skew, counts 0).",
-        ),
-        "time_to_read_p90": Metric(
-            DURATION,
-            "90th percentile time to read (nearest rank: the smallest time with at least "
-            "90% of timed reads at or below it).",
-        ),
-        "read_within_5min_share": Metric(
-            SHARE,
-            f"Share of seen messages with a known seen_at read at most {_QUICK_MINUTES} "
-            "minutes after they were sent.",
-        ),
-        "left_on_read": Metric(
-            COUNT,
-            "Seen messages the reader did not answer: no non-event message of theirs "
-            "strictly after it and at most response_cap later (inclusive); one less than "
-            "response_cap before the chat's last message, still open, is not counted.",
-        ),
-    }
-)
-
-#: Column -> dtype of :func:`read_receipts`.
-READ_RECEIPTS_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
-    {name: metric.dtype for name, metric in RECEIPT_METRICS.items()}
-)
-
-#: Column -> dtype of :func:`participants`.
-PARTICIPANTS_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
-    {
-        "chat_id": pl.String(),
-        "sender_id": pl.String(),
-        "sender_name": pl.String(),
-        "attendee_id": pl.String(),
-        "is_sender": pl.Boolean(),
-        "first_message_at": UTC_MS,
-        "last_message_at": UTC_MS,
-    }
-)
-
-#: Column -> dtype of :func:`read_times`.
-READ_TIMES_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
-    {
-        "chat_id": pl.String(),
-        "message_id": pl.String(),
-        "writer": pl.String(),
-        "writer_name": pl.String(),
-        "reader_attendee_id": pl.String(),
-        "reader": pl.String(),
-        "reader_name": pl.String(),
-        "sent_at": UTC_MS,
-        "seen_at": UTC_MS,
-        "time_to_read": DURATION,
-    }
-)
-
-#: Column -> dtype of :func:`read_matrix`.
-READ_MATRIX_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
-    {
-        "chat_id": pl.String(),
-        "writer": pl.String(),
-        "writer_name": pl.String(),
-        "reader_attendee_id": pl.String(),
-        "reader": pl.String(),
-        "reader_name": pl.String(),
-        "messages": COUNT,
-        "seen": COUNT,
-        "time_to_read_median": DURATION,
-    }
-)
 
 _READER: Final = ["chat_id", "attendee_id"]  # a reader's key: their (primary) attendee id
 _ZERO: Final = timedelta(0)

@@ -43,6 +43,7 @@ from typing import Final
 
 import polars as pl
 
+from postpress_frames.analysis.content import content
 from postpress_frames.analysis.export import export_ready, write_stats
 from postpress_frames.analysis.inputs import (
     FrameLike,
@@ -84,6 +85,7 @@ __all__ = [
     "METRIC_DEFINITIONS",
     "SENDER_ACTIVITY_SCHEMA",
     "activity_over_time",
+    "content",
     "export_ready",
     "participants",
     "read_matrix",
