@@ -171,6 +171,8 @@ CASES: list[Case] = [
         title=NOT_A_STRING,
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
+        static=NOT_A_BOOL,
     ),
     *cases(ps.participants, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
     *cases(ps.content, {"frames": FRAMES}, frames=NOT_FRAMES, names=NOT_NAMES),
@@ -258,6 +260,8 @@ CASES: list[Case] = [
         title=NOT_A_STRING,
         session_gap=NOT_A_DURATION,
         response_cap=NOT_A_DURATION,
+        names=NOT_NAMES,
+        static=NOT_A_BOOL,
     ),
     *cases(
         ps.write_stats,

@@ -134,7 +134,10 @@ def test_hand_built_chats_are_valid_frames() -> None:
 
 
 def test_every_column_has_a_written_definition() -> None:
-    assert set(METRIC_DEFINITIONS) == set(SENDER_ACTIVITY_SCHEMA)
+    from postpress_frames.analysis.metrics import CONTENT_SCHEMA, READ_RECEIPTS_SCHEMA
+
+    every = {*SENDER_ACTIVITY_SCHEMA, *READ_RECEIPTS_SCHEMA, *CONTENT_SCHEMA}
+    assert set(METRIC_DEFINITIONS) == every
 
 
 # --------------------------------------------------------------------------- volume, tenure

@@ -33,7 +33,6 @@ beside each ``sender_id``. :data:`CONTENT_METRICS` states each column.
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 from collections.abc import Mapping
 from typing import Final
@@ -41,7 +40,6 @@ from typing import Final
 import emoji as emoji_library
 import polars as pl
 
-from postpress_frames._exceptions import SchemaFailure, SchemaValidationError
 from postpress_frames.analysis.inputs import FrameLike, Inputs, prepare_inputs
 from postpress_frames.analysis.metrics import CONTENT_SCHEMA, COUNT, TOP, TOP_N
 from postpress_frames.analysis.names import Names, names_frame, with_names
@@ -88,27 +86,8 @@ def content(frames: Mapping[str, FrameLike], *, names: Names | None = None) -> p
     (0, List(Struct({'value': String, 'count': Int64})))
     """
     known = names_frame(names)
-    inputs = _with_reaction_values(prepare_inputs(frames), frames)
+    inputs = prepare_inputs(frames)
     return with_names(inputs.collect(content_plan(inputs)), known)
-
-
-def _with_reaction_values(inputs: Inputs, frames: Mapping[str, FrameLike]) -> Inputs:
-    """``inputs`` whose reaction rows also carry ``value`` (checked like the others)."""
-    given = frames["reactions"]
-    schema = given.collect_schema()
-    if "value" not in schema:
-        failure = SchemaFailure("reactions", "value", "column_in_dataframe")
-        raise SchemaValidationError("reactions", [failure])
-    dtype = schema["value"]
-    if not (dtype in (pl.String, pl.Null) or isinstance(dtype, pl.Categorical | pl.Enum)):
-        failure = SchemaFailure("reactions", "value", f"dtype is {dtype}, not String")
-        raise SchemaValidationError("reactions", [failure])
-    checked = inputs.reaction_rows.collect_schema()
-    rows = given.lazy().select(
-        *(pl.col(column).cast(checked[column]) for column in checked),
-        pl.col("value").cast(pl.String),
-    )
-    return dataclasses.replace(inputs, reaction_rows=rows)
 
 
 def content_plan(inputs: Inputs) -> pl.LazyFrame:

@@ -78,7 +78,7 @@ REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "reply_to_id",
         ),
         "attachments": ("message_id", "quoted", "type"),
-        "reactions": ("message_id", "sender_id", "is_sender"),
+        "reactions": ("message_id", "sender_id", "is_sender", "value"),
     }
 )
 

@@ -1,7 +1,10 @@
 """Charts as bytes: PNG, SVG, offline HTML or JSON, rendered by vl-convert without a browser.
 
 :func:`render_chart` and :func:`save_chart` are public through
-:mod:`postpress_frames.analysis.charts` (and ``postpress_frames.charts``).
+:mod:`postpress_frames.analysis.charts` (and ``postpress_frames.charts``). For pages that
+draw charts in the browser (the interactive report), :func:`inline_spec` gives a chart's
+Vega-Lite spec and :func:`vega_script` the Vega, Vega-Lite and vega-embed JavaScript, both
+as text safe to put inside a ``<script>`` element, so the page loads nothing.
 
 >>> import altair as alt
 >>> chart = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q")
@@ -11,8 +14,10 @@ b'<svg'
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Final, Literal
 
@@ -22,10 +27,21 @@ import vl_convert as vlc
 from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 
-__all__ = ["ChartFormat", "render_chart", "save_chart"]
+__all__ = ["ChartFormat", "inline_spec", "render_chart", "save_chart", "vega_script"]
 
 ChartFormat = Literal["png", "svg", "html", "json"]
 _FORMATS: Final = ("png", "svg", "html", "json")
+# The bundle's entry point: the three libraries as globals (vl-convert's default snippet).
+_GLOBALS: Final = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+# What would end a <script> element early; "<\/" means "</" in JS strings and regexes.
+_SCRIPT_END: Final = re.compile(r"</(?=script)", re.IGNORECASE)
+_JSON_ESCAPES: Final = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def _vegalite_version() -> str | None:
@@ -85,3 +101,37 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return target
+
+
+def inline_spec(chart: alt.TopLevelMixin) -> str:
+    """The chart's Vega-Lite spec as compact JSON, data included, for a
+    ``<script type="application/json">`` element: ``<``, ``>`` and ``&`` are escaped, so no
+    text in the data (a sender's name, say) can end the element. No ``$schema`` URL: the
+    page tells vega-embed the mode instead.
+
+    >>> import altair as alt
+    >>> chart = alt.Chart(alt.Data(values=[{"who": "</script>"}])).mark_point()
+    >>> text = inline_spec(chart)
+    >>> "</" in text, json.loads(text)["data"]
+    (False, {'values': [{'who': '</script>'}]})
+    """
+    if not isinstance(chart, alt.TopLevelMixin):
+        raise ArgumentTypeError("chart", "an Altair chart", chart)
+    spec = chart.to_dict()
+    spec.pop("$schema", None)
+    text = json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
+    return re.sub("[<>&\u2028\u2029]", lambda match: _JSON_ESCAPES[match.group()], text)
+
+
+@functools.cache
+def vega_script() -> str:
+    """The Vega, Vega-Lite (the version Altair writes) and vega-embed libraries as one
+    script that defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``; it loads
+    nothing and is safe to inline in a ``<script>`` element (about 0.9 MB).
+
+    >>> script = vega_script()
+    >>> "window.vegaEmbed" in script, "</script" in script.lower()
+    (True, False)
+    """
+    bundle: str = vlc.javascript_bundle(_GLOBALS, vl_version=_vegalite_version())
+    return _SCRIPT_END.sub(r"<\\/", bundle)

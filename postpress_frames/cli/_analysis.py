@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Final
 
 import click
 
 from postpress_frames.cli._app import cli, counts, debug_option
-from postpress_frames.cli._inputs import load, reading
+from postpress_frames.cli._inputs import load, load_names, reading
 from postpress_frames.cli._targets import (
     DEMO_CHART,
     DEMO_CHAT,
@@ -20,10 +21,18 @@ from postpress_frames.cli._targets import (
 TZ_OPTION = click.option(
     "--tz", default="UTC", show_default=True, help="Time zone for days, hours and weekdays."
 )
+NAMES_OPTION = click.option(
+    "--names",
+    "names_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with columns sender_id,name: the names shown for those senders "
+    "(others show a short id).",
+)
 
 #: The columns `stats --format table` and `demo` print (with ``chat_id`` first when the
 #: input holds several chats); csv, json and ``--out`` files carry every column.
 TABLE_COLUMNS: Final = (
+    "sender_name",
     "sender_id",
     "is_sender",
     "messages",
@@ -77,8 +86,9 @@ def print_stats(activity: Any) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every column to this .parquet, .csv or .json file instead of printing.",
 )
+@NAMES_OPTION
 @debug_option
-def stats(path: Path, tz: str, fmt: str | None, out: Path | None) -> None:
+def stats(path: Path, tz: str, fmt: str | None, out: Path | None, names_csv: Path | None) -> None:
     """Per-sender activity statistics of a fetch folder or a dataset.
 
     In csv, json and --out files durations are float seconds (<name>_s), times ISO
@@ -90,6 +100,7 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None) -> None:
     Example:
       postpress-frames stats lake --tz Europe/Paris --format csv > senders.csv
       postpress-frames stats lake --out senders.parquet
+      postpress-frames stats lake --names people.csv
     """
     from postpress_frames.analysis.export import check_stats_target, export_ready, write_stats
     from postpress_frames.analysis.stats import sender_activity
@@ -98,9 +109,10 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None) -> None:
         if fmt is not None:
             raise click.UsageError("--format prints to stdout; with --out the suffix sets it")
         check_stats_target(out)
+    names = load_names(names_csv)
     tables = load(path)
     with reading(path):
-        activity = sender_activity(tables, tz=tz)
+        activity = sender_activity(tables, tz=tz, names=names)
     if out is not None:
         write_stats(activity, out)
         click.echo(f"stats: {out} ({activity.height} rows)")
@@ -122,8 +134,16 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None) -> None:
 )
 @TZ_OPTION
 @click.option("--title", default="Sender activity", show_default=True)
+@NAMES_OPTION
+@click.option(
+    "--static",
+    is_flag=True,
+    help="Images only (no script): for mail clients and viewers that run no JavaScript.",
+)
 @debug_option
-def report(path: Path, out: Path, tz: str, title: str) -> None:
+def report(
+    path: Path, out: Path, tz: str, title: str, names_csv: Path | None, static: bool
+) -> None:
     """Write one self-contained HTML report (statistics and charts) that opens offline.
 
     --out never replaces files the package did not write: only an earlier report
@@ -131,14 +151,15 @@ def report(path: Path, out: Path, tz: str, title: str) -> None:
 
     \b
     Example:
-      postpress-frames report lake --out report.html --tz Europe/Paris
+      postpress-frames report lake --out report.html --tz Europe/Paris --names people.csv
     """
     from postpress_frames.analysis.report import check_report_target, write_report
 
     check_report_target(out)
+    names = load_names(names_csv)
     tables = load(path)
     with reading(path):
-        write_report(tables, out, tz=tz, title=title)
+        write_report(tables, out, tz=tz, title=title, names=names, static=static)
     click.echo(f"report: {out}")
 
 
@@ -170,7 +191,7 @@ def demo(out: Path, messages: int, tz: str) -> None:
     from postpress_frames.pipeline.fetch import fetch_chat
     from postpress_frames.storage.dataset import write_dataset
     from postpress_frames.storage.parquet import write_parquet
-    from postpress_frames.testing import FakePostpress
+    from postpress_frames.testing import FakePostpress, demo_names
 
     check_demo_target(out)
     with (
@@ -178,14 +199,20 @@ def demo(out: Path, messages: int, tz: str) -> None:
         Client(api_key=server.api_key, base_url=server.base_url) as client,
     ):
         click.echo(f"fake postpress at {server.base_url}, chat {server.chat_id}", err=True)
-        frames = fetch_chat(server.chat_id, client=client, progress=True)
+        # A bar only where someone watches: redirected output gets no carriage-return lines.
+        frames = fetch_chat(server.chat_id, client=client, progress=sys.stderr.isatty())
     frames.validate()
     write_parquet(frames, out / DEMO_CHAT)
     write_dataset(frames, out / DEMO_DATASET)
+    events = int(frames.messages.get_column("is_event").sum())
     click.echo(f"validated: {counts(frames)}")
+    click.echo(f"           ({events} of the messages are events: left out of the statistics)")
     click.echo(f"Parquet:   {out / DEMO_CHAT} (one chat), {out / DEMO_DATASET} (Hive-partitioned)")
+    names = demo_names(server.chat_id)  # the demo's people; `--names FILE.csv` for yours
     click.echo(f"\nPer-sender activity ({tz}):")
-    print_stats(sender_activity(frames, tz=tz))
-    chart = save_chart(messages_over_time_chart(frames, tz=tz), out / DEMO_CHART)
-    page = write_report(frames, out / DEMO_REPORT, tz=tz, title="Demo chat: sender activity")
+    print_stats(sender_activity(frames, tz=tz, names=names))
+    chart = save_chart(messages_over_time_chart(frames, tz=tz, names=names), out / DEMO_CHART)
+    page = write_report(
+        frames, out / DEMO_REPORT, tz=tz, title="Demo chat: sender activity", names=names
+    )
     click.echo(f"\nchart:  {chart}\nreport: {page}")

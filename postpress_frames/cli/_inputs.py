@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from postpress_frames._exceptions import StorageError
+from postpress_frames._exceptions import ConfigurationError, StorageError
 
-__all__ = ["is_fetch_folder_input", "load", "reading"]
+__all__ = ["is_fetch_folder_input", "load", "load_names", "reading"]
 
 
 def _first_line(error: BaseException) -> str:
@@ -54,3 +54,22 @@ def load(path: Path) -> Any:
         if not chat_ids(path):
             raise click.UsageError(f"{path}: neither a fetch folder nor a dataset with chats")
         return scan_dataset(path)
+
+
+def load_names(path: Path | None) -> Any:
+    """``--names FILE.csv`` (columns ``sender_id,name``; other columns ignored) as the
+    checked names frame; None without the option."""
+    if path is None:
+        return None
+    import polars as pl
+
+    from postpress_frames.analysis.names import names_frame
+
+    try:
+        table = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        raise StorageError(f"cannot read the names CSV ({_first_line(exc)})", path=path) from exc
+    try:
+        return names_frame(table)
+    except ConfigurationError as exc:
+        raise StorageError(f"not a names CSV: {exc}", path=path) from exc
