@@ -193,7 +193,7 @@ import altair as alt
 
 import postpress_frames as ppf
 from postpress_frames import charts, stats, write_report
-from postpress_frames.testing import FakePostpress
+from postpress_frames.testing import FakePostpress, demo_names
 
 alt.renderers.enable("png");""",
     ),
@@ -210,6 +210,14 @@ frames""",
     (
         "md",
         """\
+The API knows senders by opaque ids. Pass `names=` (a mapping `sender_id -> name`, or a
+DataFrame with `sender_id` and `name`) and every table and chart shows people; senders without
+a name show a short id unique within the chat. The demo chat's people have names:""",
+    ),
+    ("code", """names = demo_names(server.chat_id)\nnames"""),
+    (
+        "md",
+        """\
 ## The statistics table
 One row per sender. Times of day are read in `tz`; a conversation starts after more than
 `session_gap` of silence; a response is a sender's first message after someone else's, within
@@ -219,10 +227,14 @@ One row per sender. Times of day are read in `tz`; a conversation starts after m
         "code",
         """\
 activity = stats.sender_activity(
-    frames, tz="Europe/Paris", session_gap=timedelta(minutes=30), response_cap=timedelta(hours=24)
+    frames,
+    tz="Europe/Paris",
+    session_gap=timedelta(minutes=30),
+    response_cap=timedelta(hours=24),
+    names=names,
 )
 activity.select(
-    "sender_id",
+    "sender_name",
     "is_sender",
     "messages",
     "share_of_messages",
@@ -263,10 +275,53 @@ the chat's responses.""",
     (
         "code",
         """\
-stats.response_matrix(frames).sort(
+stats.response_matrix(frames, names=names).sort(
     "responses", "responder", "responded_to", descending=[True, False, False]
+).select("responder_name", "responded_to_name", "responses", "share", "response_time_median")""",
+    ),
+    (
+        "md",
+        """\
+## Read receipts
+`seen_by` holds attendee ids; `stats.participants` maps them to senders, once. Per reader:
+how much of what others wrote they saw, how fast, and how often they left it on read.""",
+    ),
+    ("code", """stats.participants(frames, names=names).drop("chat_id")"""),
+    (
+        "code",
+        """\
+stats.read_receipts(frames, names=names).select(
+    "sender_name",
+    "messages_received",
+    "seen_share",
+    "time_to_read_median",
+    "time_to_read_p90",
+    "read_within_5min_share",
+    "left_on_read",
 )""",
     ),
+    ("chart", """charts.time_to_read_chart(frames, names=names)"""),
+    (
+        "md",
+        """\
+## Content
+Emoji (as the `emoji` library finds them: a family or a flag is one), links and their domains,
+questions, and the reactions each sender gives and gets.""",
+    ),
+    (
+        "code",
+        """\
+stats.content(frames, names=names).select(
+    "sender_name", "emoji", "top_emoji", "links", "top_domains", "questions", "top_reactions_received"
+)""",
+    ),
+    (
+        "md",
+        """\
+## A calendar
+Messages per day, one row of weeks per year.""",
+    ),
+    ("chart", """charts.calendar_heatmap(frames, tz="Europe/Paris", names=names)"""),
     (
         "md",
         """\
@@ -274,7 +329,7 @@ stats.response_matrix(frames).sort(
 Each bar is one period; its coloured segments are the senders. Gaps are silences, tall bars
 busy periods.""",
     ),
-    ("chart", """charts.messages_over_time_chart(frames, tz="Europe/Paris")"""),
+    ("chart", """charts.messages_over_time_chart(frames, tz="Europe/Paris", names=names)"""),
     (
         "md",
         """\
@@ -282,20 +337,20 @@ busy periods.""",
 One panel per sender, weekday by hour of day, on one shared colour scale: darker cells are
 busier hours, so panels compare directly.""",
     ),
-    ("chart", """charts.weekday_hour_heatmap(frames, tz="Europe/Paris")"""),
+    ("chart", """charts.weekday_hour_heatmap(frames, tz="Europe/Paris", names=names)"""),
     (
         "md",
         """\
 ## How fast each sender answers
-The distribution of response times on a log axis: mass to the left means quick replies; a long
-right tail means some answers take hours.""",
+One row per sender, on a log axis: the box holds the middle half of the response times, the line
+runs from the 10th to the 90th percentile, the tick is the median.""",
     ),
-    ("chart", """charts.response_time_chart(frames)"""),
+    ("chart", """charts.response_time_chart(frames, names=names)"""),
     (
         "md",
         "## The response matrix as a heatmap\nRead a row as *who answered* and a column as *whom*; darker is more often.",
     ),
-    ("chart", """charts.response_matrix_chart(frames)"""),
+    ("chart", """charts.response_matrix_chart(frames, names=names)"""),
     (
         "md",
         "Charts save as PNG (no browser needed) or as HTML that opens offline; the report puts it all in one file:",
@@ -305,7 +360,7 @@ right tail means some answers take hours.""",
         """\
 out = Path(tempfile.mkdtemp())
 charts.save_chart(charts.weekday_hour_heatmap(frames), out / "heatmap.png")
-write_report(frames, out / "report.html", tz="Europe/Paris")
+write_report(frames, out / "report.html", tz="Europe/Paris", names=names)
 sorted(p.name for p in out.iterdir())""",
     ),
 )
