@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import struct
-from collections import Counter
-from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import altair as alt
-import polars as pl
 import pytest
-from polars.io.plugins import register_io_source
 
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError, PostpressError
 from postpress_frames.analysis import charts
@@ -30,31 +26,9 @@ from postpress_frames.analysis.charts import (
 from postpress_frames.tables.build import frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing.demo_chat import demo_chat
+from tests.scan_counter import ScanCounter
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-class ScanCounter:
-    """LazyFrames over in-memory tables that count how often each table is read."""
-
-    def __init__(self, tables: Mapping[str, pl.DataFrame]) -> None:
-        self.reads: Counter[str] = Counter()
-        self.frames = {name: self._source(name, table) for name, table in tables.items()}
-
-    def _source(self, name: str, table: pl.DataFrame) -> pl.LazyFrame:
-        def read(
-            with_columns: list[str] | None,
-            predicate: pl.Expr | None,
-            n_rows: int | None,
-            batch_size: int | None,
-        ) -> Iterator[pl.DataFrame]:
-            self.reads[name] += 1
-            rows = table if with_columns is None else table.select(with_columns)
-            if predicate is not None:
-                rows = rows.filter(predicate)
-            yield rows if n_rows is None else rows.head(n_rows)
-
-        return register_io_source(read, schema=table.schema)
 
 
 @pytest.fixture(scope="module")

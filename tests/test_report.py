@@ -7,14 +7,11 @@ import base64
 import html
 import json
 import re
-from collections import Counter
-from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.io.plugins import register_io_source
 
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError, StorageError
 from postpress_frames.analysis.display import format_duration
@@ -28,6 +25,7 @@ from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.testing import demo_chats, demo_names
 from postpress_frames.testing.demo_chat import demo_chat
 from tests.conftest import pages_of
+from tests.scan_counter import ScanCounter
 
 SVG_URI = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 SPEC = re.compile(r'<script type="application/json" id="(spec-\d+)">(.*?)</script>', re.DOTALL)
@@ -41,29 +39,6 @@ FIGURES = (
     "time-to-read",
 )
 IDS = {"chat_id", "sender_id", "sender_name", "is_sender", "attendee_id"}
-
-
-class ScanCounter:
-    """LazyFrames over in-memory tables that count how often each table is read."""
-
-    def __init__(self, tables: Mapping[str, pl.DataFrame]) -> None:
-        self.reads: Counter[str] = Counter()
-        self.frames = {name: self._source(name, table) for name, table in tables.items()}
-
-    def _source(self, name: str, table: pl.DataFrame) -> pl.LazyFrame:
-        def read(
-            with_columns: list[str] | None,
-            predicate: pl.Expr | None,
-            n_rows: int | None,
-            batch_size: int | None,
-        ) -> Iterator[pl.DataFrame]:
-            self.reads[name] += 1
-            rows = table if with_columns is None else table.select(with_columns)
-            if predicate is not None:
-                rows = rows.filter(predicate)
-            yield rows if n_rows is None else rows.head(n_rows)
-
-        return register_io_source(read, schema=table.schema)
 
 
 @pytest.fixture(scope="module")

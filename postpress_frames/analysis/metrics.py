@@ -313,14 +313,7 @@ READ_MATRIX_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
 #: Column -> (dtype, definition) of :func:`content`, in the order of the result's columns.
 CONTENT_METRICS: Final[Mapping[str, Metric]] = MappingProxyType(
     {
-        "chat_id": Metric(pl.String(), "The chat."),
-        "sender_id": Metric(
-            pl.String(), "The sender (the id in messages.sender_id and reactions.sender_id)."
-        ),
-        "sender_name": Metric(
-            pl.String(),
-            "The sender's name from names=, else its id cut short (unique within the chat).",
-        ),
+        **{key: METRICS[key] for key in ("chat_id", "sender_id", "sender_name")},
         "emoji": Metric(
             COUNT,
             "Emoji in the text of non-event, non-deleted messages, as the emoji library "
