@@ -312,7 +312,13 @@ questions, and the reactions each sender gives and gets.""",
         "code",
         """\
 stats.content(frames, names=names).select(
-    "sender_name", "emoji", "top_emoji", "links", "top_domains", "questions", "top_reactions_received"
+    "sender_name",
+    "emoji",
+    "top_emoji",
+    "links",
+    "top_domains",
+    "questions",
+    "top_reactions_received",
 )""",
     ),
     (
