@@ -42,14 +42,16 @@ class Config:
     latency: float  # workload 3, seconds added per request
     big_messages: int  # workload 4
     startup_reps: int  # workload 6
+    demo_messages: int  # workload 7
+    demo_reps: int  # workload 7 (each run is a fresh interpreter doing the whole demo)
 
     @classmethod
     def full(cls) -> Config:
-        return cls(False, 100_000, 5, 2, 20, 5_000, 0.020, 1_000_000, 7)
+        return cls(False, 100_000, 5, 2, 20, 5_000, 0.020, 1_000_000, 7, 5_000, 3)
 
     @classmethod
     def tiny(cls) -> Config:
-        return cls(True, 2_000, 1, 1, 4, 500, 0.020, 20_000, 2)
+        return cls(True, 2_000, 1, 1, 4, 500, 0.020, 20_000, 2, 200, 1)
 
 
 @dataclass
@@ -103,6 +105,34 @@ def timed(fn: Callable[[], T], reps: int, *, warmup: bool = False) -> tuple[floa
         times.append(time.perf_counter() - start)
     assert result is not None
     return statistics.median(times), result
+
+
+def timed_cpu(fn: Callable[[], T], reps: int) -> tuple[float, float, T]:
+    """Median wall time and median process CPU time (user + system, every thread of this
+    process) of ``reps`` calls of ``fn``, and the last call's result."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    result: T | None = None
+    for _ in range(max(1, reps)):
+        result = None
+        gc.collect()
+        cpu = time.process_time()
+        start = time.perf_counter()
+        result = fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    assert result is not None
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def best_wall(command: list[str], reps: int, **kwargs: Any) -> float:
+    """Best wall time of ``reps`` (at least 2) runs of ``command`` in a fresh process."""
+    best = float("inf")
+    for _ in range(max(2, reps)):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, **kwargs)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def run_child(args: list[str], *, env: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py                  # full run (a few minutes), prints the table
     .venv/bin/python bench/run.py --write-results  # ... and records it in bench/RESULTS.md
-    .venv/bin/python bench/run.py --smoke          # every workload at a tiny size (< ~30 s)
+    .venv/bin/python bench/run.py --smoke          # every workload at a tiny size (~1 min)
     .venv/bin/python bench/run.py --only frames,startup
 
 Every goal is a ratio (or a bound) measured in the same run. Each peer must build the same
@@ -37,9 +37,21 @@ WORKLOADS = {
     "memory": "w4_memory",
     "validation": "w5_validation",
     "startup": "w6_startup",
+    "demo": "w7_demo",
 }
 RESULTS = BENCH / "RESULTS.md"
-VERSIONS = ("postpress-frames", "polars", "pyarrow", "pandera", "requests", "pandas", "dlt")
+VERSIONS = (
+    "postpress-frames",
+    "polars",
+    "pyarrow",
+    "pandera",
+    "altair",
+    "requests",
+    "pandas",
+    "orjson",
+    "msgspec",
+    "dlt",
+)
 HEADER = ("workload", "ours", "peer / floor", "ratio", "goal", "met?")
 
 

@@ -2,7 +2,8 @@
 
 ours   ``frames_from_pages(pages)``
 peers  pandas (``json.loads`` + ``json_normalize`` + ``record_path`` child tables, typed);
-       ``polars.from_dicts`` on the parsed pages, tables derived with explode/unnest
+       the same with every page parsed by ``orjson.loads``; ``polars.from_dicts`` on the
+       parsed pages, tables derived with explode/unnest
 floor  ``pl.read_json`` of every page with our wire schema, nothing derived: the faster of
        one thread and two threads (the machine's cores) is the floor
 memory peak RSS of ``frames_from_pages`` in a fresh interpreter, input included, over the
@@ -10,6 +11,8 @@ memory peak RSS of ``frames_from_pages`` in a fresh interpreter, input included,
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from _common import (
     Config,
@@ -24,7 +27,12 @@ from _common import (
     timed,
 )
 from _data import chat_file, pages_file, pages_of, read_lines
-from _peers import pandas_tables, polars_from_dicts_tables, read_json_floor
+from _peers import (
+    pandas_orjson_tables,
+    pandas_tables,
+    polars_from_dicts_tables,
+    read_json_floor,
+)
 
 NAME = "frames"
 
@@ -45,12 +53,14 @@ def run(config: Config) -> Section:
     ours, counts = timed(ours_fn, config.reps, warmup=warm)
     pandas_s, pandas_counts = timed(lambda: pandas_tables(pages), config.slow_reps)
     check_counts("pandas", counts, pandas_counts)
+    orjson_s, orjson_counts = timed(lambda: pandas_orjson_tables(pages), config.slow_reps)
+    check_counts("pandas (orjson)", counts, orjson_counts)
     dicts_s, dicts_counts = timed(lambda: polars_from_dicts_tables(pages), config.slow_reps)
     check_counts("polars.from_dicts", counts, dicts_counts)
-    floors = {}
+    floors: dict[int, float] = {}
     for threads in (1, 2):
         floors[threads], floor_counts = timed(
-            lambda t=threads: read_json_floor(pages, t), config.reps, warmup=warm
+            partial(read_json_floor, pages, threads), config.reps, warmup=warm
         )
         check_counts(
             f"read_json floor ({threads} thread{'s' if threads > 1 else ''})",
@@ -61,6 +71,7 @@ def run(config: Config) -> Section:
 
     section.rows += [
         speedup_row(f"{label}: vs pandas.json_normalize", ours, pandas_s, 8),
+        speedup_row(f"{label}: vs orjson + pandas.json_normalize", ours, orjson_s, 8),
         speedup_row(f"{label}: vs polars.from_dicts", ours, dicts_s, 10),
         Row(
             f"{label}: speed vs read_json floor",
@@ -91,7 +102,8 @@ def run(config: Config) -> Section:
     )
     section.details.append(
         f"workload 1: {len(pages)} pages, {megabytes(input_bytes)} of page bytes; tables "
-        f"{counts}; polars.from_dicts {seconds(dicts_s)}, pandas {seconds(pandas_s)}, "
+        f"{counts}; polars.from_dicts {seconds(dicts_s)}, pandas {seconds(pandas_s)} "
+        f"(json.loads) / {seconds(orjson_s)} (orjson), "
         f"read_json 1 thread {seconds(floors[1])}, 2 threads {seconds(floors[2])}, "
         f"ours {seconds(ours)}; peak RSS over baseline per run "
         f"{[megabytes(p['peak']) for p in peaks]}"

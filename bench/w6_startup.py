@@ -2,35 +2,39 @@
 
 ``postpress-frames --help``  wall time of the installed console script
 ``import postpress_frames``  ``python -c "import postpress_frames"`` minus ``python -c pass``
+``p.fetch_chat``             the whole ``python -c "import postpress_frames as p; p.fetch_chat"``
+                             (what a script that fetches pays before its first request), and
+                             which of pandera, altair and pandas that path imports (none may)
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from _common import Config, Row, Section, seconds
+from _common import Config, Row, Section, best_wall, seconds
 
 NAME = "startup"
+FETCH_CHAT = "import postpress_frames as p; p.fetch_chat"
+HEAVY = ("pandera", "altair", "pandas")  # not needed to fetch a chat
 
 
-def _best(command: list[str], reps: int) -> float:
-    best = float("inf")
-    for _ in range(max(2, reps)):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+def heavy_imports(code: str) -> list[str]:
+    """Which of ``HEAVY`` a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(*[m for m in {HEAVY!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    return done.stdout.split()
 
 
 def run(config: Config) -> Section:
     cli = Path(sys.executable).parent / "postpress-frames"
     reps = config.startup_reps
-    help_s = _best([str(cli), "--help"], reps)
-    bare = _best([sys.executable, "-c", "pass"], reps)
-    imported = _best([sys.executable, "-c", "import postpress_frames"], reps)
+    help_s = best_wall([str(cli), "--help"], reps)
+    bare = best_wall([sys.executable, "-c", "pass"], reps)
+    imported = best_wall([sys.executable, "-c", "import postpress_frames"], reps)
+    fetch_s = best_wall([sys.executable, "-c", FETCH_CHAT], reps)
+    heavy = heavy_imports(FETCH_CHAT)
     section = Section(NAME)
     section.rows += [
         Row(
@@ -50,9 +54,21 @@ def run(config: Config) -> Section:
             imported - bare <= 0.5,
             "other = bare interpreter",
         ),
+        Row(
+            "6 start-up: import postpress_frames as p; p.fetch_chat",
+            seconds(fetch_s),
+            "-",
+            None,
+            f"<= 0.5 s, no {'/'.join(HEAVY)}",
+            fetch_s <= 0.5 and not heavy,
+            f"the whole command; of {', '.join(HEAVY)}, imported on that path: "
+            f"{', '.join(heavy) or 'none'}",
+        ),
     ]
     section.details.append(
         f"workload 6: best of {max(2, reps)}: --help {seconds(help_s)}, bare python "
-        f"{seconds(bare)}, python -c 'import postpress_frames' {seconds(imported)}"
+        f"{seconds(bare)}, python -c 'import postpress_frames' {seconds(imported)}, "
+        f"python -c '{FETCH_CHAT}' {seconds(fetch_s)} (imports "
+        f"{', '.join(heavy) or 'none'} of {', '.join(HEAVY)})"
     )
     return section

@@ -17,22 +17,27 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every row the table must have: one or more per workload, one per peer or floor.
 EXPECTED_ROWS = [
     "1 frames 2,000 msgs: vs pandas.json_normalize",
+    "1 frames 2,000 msgs: vs orjson + pandas.json_normalize",
     "1 frames 2,000 msgs: vs polars.from_dicts",
     "1 frames 2,000 msgs: speed vs read_json floor",
     "1 frames 2,000 msgs: peak RSS / input bytes",
     "2 end to end 2,000 msgs: vs dlt rest_api -> Parquet",
     "2 end to end 2,000 msgs: time / download-only floor",
     "3 latency 4 chats x 500, 20 ms: 8 workers vs 1",
+    "3 sync 500-msg chat: CPU seconds per chat",
     "4 memory sync 20,000 msgs: peak RSS",
     "4 memory sync 20,000 msgs: peak vs 2,000 msgs",
     "5 validation 2,000 msgs: validate / build",
     "6 start-up: postpress-frames --help",
     "6 start-up: import postpress_frames adds",
+    "6 start-up: import postpress_frames as p; p.fetch_chat",
+    "7 make demo (200 msgs) once set up: wall",
 ]
 
 # Each peer or floor whose row counts the suite compares with ours (it raises on a mismatch).
 PEERS = [
     "pandas",
+    "pandas (orjson)",
     "polars.from_dicts",
     "read_json floor (1 thread)",
     "read_json floor (2 threads)",
@@ -41,6 +46,7 @@ PEERS = [
     "download floor",
     "dlt rest_api",
     "sync_chats 1 worker",
+    "make demo",
 ]
 
 
