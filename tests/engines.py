@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -351,6 +352,9 @@ def spark_session(workdir: Path) -> Iterator[SparkSession]:
     java_options = f"-Dlog4j2.configurationFile={log4j.as_uri()}"
     before = os.environ.get("SPARK_LOCAL_IP")
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    # Python workers (applyInArrow) must run this interpreter, which has the package and
+    # polars, not whichever python3 comes first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         spark = (
             SparkSession.builder.master("local[2]")

@@ -27,6 +27,7 @@ RANKS: dict[str, int] = {
     "schemas": 6,
     "stats": 6,
     "charts": 6,
+    "spark": 6,
     "cli": 7,
     "__init__": 8,
     "__main__": 8,
