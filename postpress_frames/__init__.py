@@ -9,8 +9,9 @@
 300
 
 Names are imported on first use, so ``import postpress_frames`` (and the CLI's ``--help``)
-stays fast; polars, pandera and requests load only when needed. The imports under
-``TYPE_CHECKING`` below are the one table of the public API: ``__all__`` and the lazy
+stays fast; polars and requests load only when needed, and pandera only to explain a failed
+validation or for a model itself (``postpress_frames.schemas.MessageSchema``). The imports
+under ``TYPE_CHECKING`` below are the one table of the public API: ``__all__`` and the lazy
 loader are both read from it.
 """
 

@@ -32,11 +32,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Final
 
-import altair as alt
 import polars as pl
 
 from postpress_frames._args import as_id_list, as_int
 from postpress_frames._exceptions import ConfigurationError
+from postpress_frames.analysis._altair import alt
 from postpress_frames.analysis.display import (
     WEEKDAYS,
     duration_label_expr,

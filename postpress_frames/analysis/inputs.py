@@ -40,7 +40,7 @@ from postpress_frames._exceptions import (
     SchemaFailure,
     SchemaValidationError,
 )
-from postpress_frames.tables.schemas import TABLE_MODELS, polars_schema
+from postpress_frames.tables.schemas import table_schema
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -60,7 +60,7 @@ FrameLike = pl.DataFrame | pl.LazyFrame
 TableName = Literal["messages", "attachments", "reactions", "seen_by"]
 
 #: The stored timestamp dtype (``Datetime("ms", "UTC")``), read from the messages model.
-UTC_MS: Final = polars_schema(TABLE_MODELS["messages"])["timestamp"]
+UTC_MS: Final = table_schema("messages")["timestamp"]
 
 #: The columns the analysis reads, per table.
 REQUIRED_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
@@ -90,7 +90,7 @@ OPTIONAL_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 #: The read receipts' columns, read by the statistics that need ``seen_by``.
 SEEN_BY_COLUMNS: Final = ("message_id", "attendee_id", "seen", "seen_at")
 
-_CHAT_ID: Final = polars_schema(TABLE_MODELS["messages"])["chat_id"]
+_CHAT_ID: Final = table_schema("messages")["chat_id"]
 _FRAMES_EXPECTED: Final = "a ChatFrames or a mapping of table name -> polars frame"
 
 
@@ -178,7 +178,7 @@ def _checked_columns(name: str, frame: FrameLike) -> list[pl.Expr]:
     if missing:
         failures = [SchemaFailure(name, c, "column_in_dataframe") for c in missing]
         raise SchemaValidationError(name, failures)
-    expected = polars_schema(TABLE_MODELS[name])
+    expected = table_schema(name)
     required = SEEN_BY_COLUMNS if name == "seen_by" else REQUIRED_COLUMNS[name]
     optional = [*OPTIONAL_COLUMNS.get(name, ()), *(["chat_id"] if name != "messages" else [])]
     selected: list[pl.Expr] = []

@@ -21,11 +21,11 @@ import re
 from pathlib import Path
 from typing import Final, Literal
 
-import altair as alt
 import vl_convert as vlc
 
 from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
+from postpress_frames.analysis._altair import alt
 
 __all__ = ["ChartFormat", "inline_spec", "render_chart", "save_chart", "vega_script"]
 

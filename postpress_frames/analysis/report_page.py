@@ -27,8 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-import altair as alt
-
+from postpress_frames.analysis._altair import alt
 from postpress_frames.analysis.export import GENERATOR
 from postpress_frames.analysis.rendering import inline_spec, render_chart, vega_script
 

@@ -51,8 +51,7 @@ from postpress_frames.tables.schemas import (
     REJECTS,
     SCHEMA_VERSION,
     TABLE_MODELS,
-    RejectSchema,
-    polars_schema,
+    table_schema,
 )
 
 __all__ = [
@@ -398,7 +397,7 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
             path=file,
         )
     got = parquet_schema(file)
-    expected = polars_schema(RejectSchema if name == REJECTS else TABLE_MODELS[name])
+    expected = table_schema(name)
     if name == "messages" and "original" not in got:  # include_original=False
         expected = pl.Schema({k: v for k, v in expected.items() if k != "original"})
     old = "extra" in expected and "extra" not in got  # written before schema 1.1.0

@@ -58,11 +58,7 @@ from postpress_frames.tables.locate import FLAG_PROBLEM, find_problem, find_prob
 from postpress_frames.tables.quarantine import CODE, Aside, code, model_rejections, rejects_table
 from postpress_frames.tables.reader import PageLike, items_frame, read_all
 from postpress_frames.tables.schemas import (
-    AttachmentSchema,
-    MessageSchema,
-    ReactionSchema,
-    SeenBySchema,
-    polars_schema,
+    table_schema,
     warn_missing_fields,
     warn_unknown_values,
 )
@@ -369,7 +365,7 @@ _AT: Final[dict[str, pl.DataType]] = {PAGE: pl.Int32(), ITEM: pl.Int32()}
 def _messages(
     items: pl.LazyFrame, include_original: bool, extras: Mapping[int, Extras]
 ) -> pl.DataFrame:
-    schema = polars_schema(MessageSchema)
+    schema = table_schema("messages")
     if not include_original:
         schema = pl.Schema({k: v for k, v in schema.items() if k != "original"})
     flattened = []
@@ -423,7 +419,7 @@ def _attachments(items: pl.LazyFrame, extras: Mapping[int, Extras]) -> pl.DataFr
             *[epoch_to_datetime(pl.col(c)) for c in ("url_expires_at", "starts_at", "expires_at")],
         )
     )
-    return _final(_with_extra(derived, rows, keys), polars_schema(AttachmentSchema))
+    return _final(_with_extra(derived, rows, keys), table_schema("attachments"))
 
 
 def _reactions(items: pl.LazyFrame, extras: Mapping[int, Extras]) -> pl.DataFrame:
@@ -434,7 +430,7 @@ def _reactions(items: pl.LazyFrame, extras: Mapping[int, Extras]) -> pl.DataFram
     ]
     keys = {**_AT, "position": pl.Int32()}
     derived = _exploded(items, pl.col("reactions"), "r").sort(_ROW, "position").unnest("r")
-    return _final(_with_extra(derived, rows, keys), polars_schema(ReactionSchema))
+    return _final(_with_extra(derived, rows, keys), table_schema("reactions"))
 
 
 def _seen_by(entries: pl.LazyFrame) -> pl.DataFrame:
@@ -444,7 +440,7 @@ def _seen_by(entries: pl.LazyFrame) -> pl.DataFrame:
         (pl.col("value") != "false").alias("seen"),
         pl.col("seen_at"),
     )
-    return _final(rows, polars_schema(SeenBySchema))
+    return _final(rows, table_schema("seen_by"))
 
 
 def _pages(pages: object) -> Iterable[object]:

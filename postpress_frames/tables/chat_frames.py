@@ -39,14 +39,7 @@ from postpress_frames._exceptions import (
 )
 from postpress_frames.api.params import TimestampLike
 from postpress_frames.api.params import parse_timestamp as moment_argument
-from postpress_frames.tables.schemas import (
-    REJECTS,
-    TABLE_MODELS,
-    RejectSchema,
-    key_column,
-    polars_schema,
-    validate_frames,
-)
+from postpress_frames.tables.schemas import REJECTS, key_column, table_schema, validate_frames
 from postpress_frames.tables.wire import parse_timestamp
 
 __all__ = ["TABLE_NAMES", "ChatFrames", "empty_rejects"]
@@ -61,7 +54,7 @@ _MOMENT: Final = pl.Datetime("us", "UTC")
 
 def empty_rejects() -> pl.DataFrame:
     """An empty ``rejects`` table with :class:`RejectSchema`'s columns."""
-    return pl.DataFrame(schema=polars_schema(RejectSchema))
+    return pl.DataFrame(schema=table_schema(REJECTS))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -109,9 +102,7 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
     @classmethod
     def empty(cls, *, include_original: bool = True) -> ChatFrames:
         """Empty tables with the full schema of each model."""
-        tables = {
-            name: pl.DataFrame(schema=polars_schema(TABLE_MODELS[name])) for name in TABLE_NAMES
-        }
+        tables = {name: pl.DataFrame(schema=table_schema(name)) for name in TABLE_NAMES}
         if not as_bool(include_original, "include_original"):
             tables["messages"] = tables["messages"].drop("original")
         return cls(**tables)._counted({}, {})
@@ -130,6 +121,7 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
     def validate(self) -> ChatFrames:
         """Check every table and the cross-table keys; return ``self`` or raise.
 
+        Every check runs in one polars query (pandera runs only to name what failed).
         Raises :class:`~postpress_frames._exceptions.SchemaValidationError` listing every
         failure (table, column, check, message ids); ``rejects`` is checked too.
         """
@@ -278,7 +270,7 @@ class ChatFrames(Mapping[str, pl.DataFrame]):
             needed.append((REJECTS, "item"))
         failures = []
         for table, column in needed:
-            schema = polars_schema(RejectSchema if table == REJECTS else TABLE_MODELS[table])
+            schema = table_schema(table)
             given = getattr(self, table).schema.get(column)
             if given is None:
                 failures.append(SchemaFailure(table, column, "column_in_dataframe"))

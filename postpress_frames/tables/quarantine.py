@@ -25,7 +25,7 @@ import polars as pl
 
 from postpress_frames._exceptions import SchemaFailure, SchemaValidationError
 from postpress_frames.tables.locate import Problem, item_spans
-from postpress_frames.tables.schemas import RejectSchema, key_column, polars_schema, row_failures
+from postpress_frames.tables.schemas import REJECTS, key_column, row_failures, table_schema
 from postpress_frames.tables.wire import ITEM, PAGE
 
 __all__ = ["CODE", "Aside", "code", "model_rejections", "rejects_table"]
@@ -169,4 +169,4 @@ def rejects_table(
                 "item": text,
             }
         )
-    return pl.DataFrame(records, schema=polars_schema(RejectSchema))
+    return pl.DataFrame(records, schema=table_schema(REJECTS))

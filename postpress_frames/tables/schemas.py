@@ -1,14 +1,20 @@
-"""The pandera models of the tables: the one source of truth for columns and dtypes.
+"""The tables' schemas and validation: column dtypes without pandera, pandera to explain.
 
-``MessageSchema``, ``AttachmentSchema``, ``ReactionSchema`` and ``SeenBySchema`` fix each
-table's column set (strict), exact dtypes (timestamps are ``Datetime("ms", "UTC")``) and
-nullability (nullable where the spec page says *nullable* or *optional*, and for the few
-required fields real payloads omit: :data:`RELAXED`). ``RejectSchema`` is the table of
-messages set aside by ``frames_from_pages(on_invalid="quarantine")``.
-:func:`polars_schema` turns a model into the ``pl.Schema`` the frame builder casts to, and
-:func:`validate_frames` checks the tables plus the cross-table keys at once. Every failure
-names its table, column and check (checks that involve several columns are column checks
-that read the others). :func:`key_column` names each table's message key.
+``MessageSchema``, ``AttachmentSchema``, ``ReactionSchema`` and ``SeenBySchema`` (pandera
+models, defined in :mod:`~postpress_frames.tables.models` and imported from here on first use)
+are the one source of truth: each table's column set (strict), exact dtypes (timestamps are
+``Datetime("ms", "UTC")``), nullability (nullable where the spec page says *nullable* or
+*optional*, and for the few required fields real payloads omit: :data:`RELAXED`) and checks.
+``RejectSchema`` is the table of messages set aside by
+``frames_from_pages(on_invalid="quarantine")``. :func:`table_schema` gives the ``pl.Schema``
+the frame builder casts to, read from :mod:`~postpress_frames.tables.columns` (generated from
+the models), so building, storing and analysing tables never imports pandera.
+
+:func:`validate_frames` checks the tables plus the cross-table keys at once: every check of
+the models runs in one polars query, and only when one fails does pandera run to name what
+failed. Every failure names its table, column and check (checks that involve several
+columns are column checks that read the others). :func:`key_column` names each table's
+message key.
 
 Fields the spec page does not list are kept, per row, in the ``extra`` column of
 ``messages``, ``attachments`` and ``reactions``: the JSON object text of the row's unlisted
@@ -22,17 +28,19 @@ in one :class:`UnknownValueWarning`, counted once (:func:`unknown_values`): by
 ``frames_from_pages`` for the frames it builds (``validate`` does not warn again about
 them), by :func:`validate_frames` for any other tables (read back, or ``replace``-d).
 
->>> list(polars_schema(ReactionSchema))
+>>> list(table_schema("reactions"))
 ['message_id', 'position', 'value', 'sender_id', 'is_sender', 'extra']
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
 import warnings
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Annotated, Final, Optional, overload
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType, ModuleType
+from typing import TYPE_CHECKING, Any, Final, overload
 
 import polars as pl
 
@@ -44,7 +52,9 @@ from postpress_frames._exceptions import (
     SchemaValidationError,
     body_excerpt,
 )
-from postpress_frames._pandera import pa
+from postpress_frames.tables.checks import VARIANT_REQUIRED as VARIANT_REQUIRED  # kept here
+from postpress_frames.tables.checks import passes
+from postpress_frames.tables.columns import MODELS
 from postpress_frames.tables.values import (
     ATTACHMENT_TYPES,
     ATTENDEE_DISTANCES,
@@ -53,10 +63,23 @@ from postpress_frames.tables.values import (
     EVENT_TYPES,
     MESSAGE_TYPES,
     UnknownValueWarning,
+    emit_unknown_values,
+    read_unknown_values,
     tables_argument,
+    unknown_value_queries,
     unknown_values,
     warn_unknown_values,
 )
+
+if TYPE_CHECKING:
+    from postpress_frames._pandera import pa
+    from postpress_frames.tables.models import (
+        AttachmentSchema,
+        MessageSchema,
+        ReactionSchema,
+        RejectSchema,
+        SeenBySchema,
+    )
 
 __all__ = [
     "ATTACHMENT_TYPES",
@@ -94,6 +117,36 @@ __all__ = [
 #: ``width``/``height`` nullable.
 SCHEMA_VERSION: Final = "1.1.0"
 
+_MODELS_MODULE: Final = "postpress_frames.tables.models"
+# Names of the models module served from here, importing it (and pandera) on first use.
+_FROM_MODELS: Final = frozenset(
+    {
+        "MessageSchema",
+        "AttachmentSchema",
+        "ReactionSchema",
+        "SeenBySchema",
+        "RejectSchema",
+        "UtcDatetime",
+        "StringList",
+    }
+)
+
+
+def _models() -> ModuleType:
+    return importlib.import_module(_MODELS_MODULE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_MODELS:
+        value = getattr(_models(), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM_MODELS})
+
 
 class UnknownFieldWarning(UserWarning):
     """The API sent fields the spec page does not list; their values are kept in ``extra``."""
@@ -104,237 +157,35 @@ class MissingFieldWarning(UserWarning):
     them (:data:`RELAXED`); the rows are kept with nulls."""
 
 
-UtcDatetime = Annotated[pl.Datetime, "ms", "UTC"]
-StringList = Annotated[pl.List, pl.String]
-
-_NON_EMPTY: Final = {"min_value": 1}
-
-
-# The flattened ``reply_to`` and ``quoted`` objects: their columns, and the required ones.
-_REPLY_TO: Final = (
-    "reply_to_id",
-    "reply_to_provider_id",
-    "reply_to_timestamp",
-    "reply_to_sender_attendee_id",
-    "reply_to_sender_id",
-    "reply_to_text",
-)
-_REPLY_TO_REQUIRED: Final = (
-    "reply_to_id",
-    "reply_to_provider_id",
-    "reply_to_timestamp",
-    "reply_to_sender_id",
-)
-_QUOTED: Final = ("quoted_message_id", "quoted_provider_id", "quoted_sender_id", "quoted_text")
-_QUOTED_REQUIRED: Final = ("quoted_provider_id", "quoted_sender_id")
+#: The name of the table of messages set aside (``ChatFrames.rejects``).
+REJECTS: Final = "rejects"
+_TABLES: Final = tuple(name for name in MODELS if name != REJECTS)
+_CHILDREN: Final = ("attachments", "reactions", "seen_by")
 
 
-def _present_with(column: str, group: tuple[str, ...]) -> pl.Expr:
-    """True where ``column`` is set, or where its object (every column of ``group``) is absent."""
-    return pl.col(column).is_not_null() | ~pl.any_horizontal(pl.col(c).is_not_null() for c in group)
+class _Models(Mapping[str, "type[pa.DataFrameModel]"]):
+    """Table name -> pandera model; the models (and pandera) load on the first lookup of a
+    model, not for the table names."""
 
+    def __getitem__(self, table: str) -> type[pa.DataFrameModel]:
+        if table not in _TABLES:
+            raise KeyError(table)
+        model: type[pa.DataFrameModel] = _models().MODELS[table]
+        return model
 
-class MessageSchema(pa.DataFrameModel):
-    """``messages``: one row per message id, sorted by ``timestamp`` then ``id``.
+    def __iter__(self) -> Iterator[str]:
+        return iter(_TABLES)
 
-    ``original`` is optional as a column: it is absent when built with
-    ``include_original=False``. ``reply_to_*`` and ``quoted_*`` flatten the optional
-    ``reply_to`` and ``quoted`` objects; when present, their required fields are non-null.
-    """
+    def __len__(self) -> int:
+        return len(_TABLES)
 
-    id: str = pa.Field(str_length=_NON_EMPTY, unique=True)
-    provider_id: str
-    account_id: str = pa.Field(str_length=_NON_EMPTY)
-    chat_id: str = pa.Field(str_length=_NON_EMPTY)
-    chat_provider_id: str
-    sender_id: str
-    sender_attendee_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)  # RELAXED
-    timestamp: UtcDatetime
-    text: str = pa.Field(nullable=True)
-    is_sender: bool
-    seen: bool
-    hidden: bool
-    deleted: bool
-    edited: bool
-    is_event: bool
-    delivered: bool
-    behavior: pl.Int64 = pa.Field(nullable=True)
-    event_type: pl.Int64 = pa.Field(nullable=True)
-    original: Optional[str]  # noqa: UP045 (pandera reads Optional as "column not required")
-    replies: pl.Int64 = pa.Field(nullable=True, ge=0)
-    reply_by: StringList = pa.Field(nullable=True)
-    parent: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
-    subject: str = pa.Field(nullable=True)
-    message_type: str = pa.Field(nullable=True)
-    attendee_type: str = pa.Field(nullable=True)
-    attendee_distance: pl.Int64 = pa.Field(nullable=True)
-    sender_urn: str = pa.Field(nullable=True)
-    is_forwarded: bool = pa.Field(nullable=True)
-    reply_to_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
-    reply_to_provider_id: str = pa.Field(nullable=True)
-    reply_to_timestamp: UtcDatetime = pa.Field(nullable=True)
-    reply_to_sender_attendee_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
-    reply_to_sender_id: str = pa.Field(nullable=True)
-    reply_to_text: str = pa.Field(nullable=True)
-    quoted_message_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
-    quoted_provider_id: str = pa.Field(nullable=True)
-    quoted_sender_id: str = pa.Field(nullable=True)
-    quoted_text: str = pa.Field(nullable=True)
-    extra: str = pa.Field(nullable=True)
-
-    @pa.check(*_REPLY_TO_REQUIRED, name="reply_to_complete")
-    @classmethod
-    def reply_to_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A present ``reply_to`` has its id, provider_id, timestamp and sender_id."""
-        return data.lazyframe.select(_present_with(data.key, _REPLY_TO))
-
-    @pa.check(*_QUOTED_REQUIRED, name="quoted_complete")
-    @classmethod
-    def quoted_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A present ``quoted`` message has its provider id and sender id."""
-        return data.lazyframe.select(_present_with(data.key, _QUOTED))
-
-    class Config:
-        strict = True
-        coerce = False
-
-
-# Fields each attachment variant requires (the spec page's "required" per variant). An img's
-# or video's ``size`` (width, height) is required there too, but real payloads omit it: it is
-# RELAXED (nullable, counted in a MissingFieldWarning), not a variant requirement.
-VARIANT_REQUIRED: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "img": ("sticker",),
-        "video": ("gif",),
-        "audio": ("voice_note",),
-        "file": ("file_name",),
-    }
-)
-_VARIANT_OF: Final = {field: variant for variant, fs in VARIANT_REQUIRED.items() for field in fs}
-
-
-class AttachmentSchema(pa.DataFrameModel):
-    """``attachments``: one row per attachment of a message and of its quoted message.
-
-    ``quoted`` is True for the quoted message's attachments; ``position`` is the index in
-    its list. Variant fields are null where the variant lacks them; ``width``/``height``
-    come from ``size``. ``duration`` and ``time_range`` are seconds (Float64: the spec says
-    *number*). Epoch fields are UTC datetimes (see ``frames.epoch_to_datetime``).
-    """
-
-    message_id: str = pa.Field(str_length=_NON_EMPTY)
-    position: pl.Int32 = pa.Field(ge=0)
-    quoted: bool
-    id: str
-    type: str
-    file_size: pl.Int64 = pa.Field(nullable=True, ge=0)
-    unavailable: bool
-    mimetype: str = pa.Field(nullable=True)
-    url: str = pa.Field(nullable=True)
-    url_expires_at: UtcDatetime = pa.Field(nullable=True)
-    width: pl.Int64 = pa.Field(nullable=True, ge=0)
-    height: pl.Int64 = pa.Field(nullable=True, ge=0)
-    sticker: bool = pa.Field(nullable=True)
-    gif: bool = pa.Field(nullable=True)
-    duration: pl.Float64 = pa.Field(nullable=True, ge=0)
-    voice_note: bool = pa.Field(nullable=True)
-    file_name: str = pa.Field(nullable=True)
-    starts_at: UtcDatetime = pa.Field(nullable=True)
-    expires_at: UtcDatetime = pa.Field(nullable=True)
-    time_range: pl.Float64 = pa.Field(nullable=True, ge=0)
-    extra: str = pa.Field(nullable=True)
-
-    @pa.check(*_VARIANT_OF, name="variant_fields_present")
-    @classmethod
-    def variant_fields_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """Each known variant has its required fields (an img its ``sticker``, ...)."""
-        other = pl.col("type").is_null() | (pl.col("type") != _VARIANT_OF[data.key])
-        return data.lazyframe.select(other | pl.col(data.key).is_not_null())
-
-    class Config:
-        strict = True
-        coerce = False
-        unique = ["message_id", "quoted", "position"]  # noqa: RUF012 (pandera reads it)
-
-
-class ReactionSchema(pa.DataFrameModel):
-    """``reactions``: one row per reaction, ``position`` its index on the message."""
-
-    message_id: str = pa.Field(str_length=_NON_EMPTY)
-    position: pl.Int32 = pa.Field(ge=0)
-    value: str
-    sender_id: str
-    is_sender: bool
-    extra: str = pa.Field(nullable=True)
-
-    class Config:
-        strict = True
-        coerce = False
-        unique = ["message_id", "position"]  # noqa: RUF012 (pandera reads it)
-
-
-class SeenBySchema(pa.DataFrameModel):
-    """``seen_by``: one row per read receipt; ``seen_at`` only where the value was a time."""
-
-    message_id: str = pa.Field(str_length=_NON_EMPTY)
-    attendee_id: str = pa.Field(str_length=_NON_EMPTY)
-    seen: bool
-    seen_at: UtcDatetime = pa.Field(nullable=True)
-
-    @pa.check("seen_at", name="seen_at_only_where_seen")
-    @classmethod
-    def seen_at_only_where_seen(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A receipt with a time is a seen receipt."""
-        return data.lazyframe.select(pl.col("seen_at").is_null() | pl.col("seen"))
-
-    class Config:
-        strict = True
-        coerce = False
-        unique = ["message_id", "attendee_id"]  # noqa: RUF012 (pandera reads it)
-
-
-class RejectSchema(pa.DataFrameModel):
-    """``rejects``: one row per message set aside by ``on_invalid="quarantine"``, in fetch order.
-
-    ``page`` is the page's number in the build (1..), ``message_id`` the item's id (null when
-    it has no usable one), ``field`` the path of the first problem found (``hidden``,
-    ``attachments[2].size.width``, ``seen_by.att_7``), ``reason`` what is wrong with it, and
-    ``item`` the item's JSON text exactly as the page had it. ``chat_id`` is the item's own
-    ``chat_id`` when it is a string (null otherwise). A message id appears once here and
-    never in ``messages``.
-    """
-
-    chat_id: str = pa.Field(nullable=True)
-    page: pl.Int32 = pa.Field(ge=1)
-    message_id: str = pa.Field(nullable=True, str_length=_NON_EMPTY)
-    field: str
-    reason: str
-    item: str
-
-    @pa.check("message_id", name="unique_where_set")
-    @classmethod
-    def unique_where_set(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        """A message is set aside once."""
-        column = pl.col("message_id")
-        return data.lazyframe.select(column.is_null() | ~column.is_duplicated())
-
-    class Config:
-        strict = True
-        coerce = False
+    def __repr__(self) -> str:
+        return f"TABLE_MODELS({', '.join(f'{t}={MODELS[t].name}' for t in _TABLES)})"
 
 
 #: Table name -> model, in the order of :class:`~postpress_frames.tables.chat_frames.ChatFrames`:
 #: the four tables of a chat's messages (``rejects`` is not one of them: :data:`REJECTS`).
-TABLE_MODELS: Final[Mapping[str, type[pa.DataFrameModel]]] = MappingProxyType(
-    {
-        "messages": MessageSchema,
-        "attachments": AttachmentSchema,
-        "reactions": ReactionSchema,
-        "seen_by": SeenBySchema,
-    }
-)
-#: The name of the table of messages set aside (``ChatFrames.rejects``).
-REJECTS: Final = "rejects"
+TABLE_MODELS: Final[Mapping[str, type[pa.DataFrameModel]]] = _Models()
 
 #: Fields the spec page marks required that real payloads omit: (table, column) -> the rows
 #: where the field is expected (None: every row). A null there is kept, not a failure, and
@@ -348,16 +199,53 @@ RELAXED: Final[Mapping[tuple[str, str], pl.Expr | None]] = MappingProxyType(
     }
 )
 
+#: Every table storage writes for a chat: the four tables of :data:`TABLE_MODELS`, then
+#: :data:`REJECTS`.
+STORED_TABLES: Final = (*_TABLES, REJECTS)
+
+
+def _table_argument(table: object) -> str:
+    if not isinstance(table, str):
+        raise ArgumentTypeError("table", "a table name (str)", table)
+    if table not in MODELS:
+        raise ConfigurationError(f"no table {table!r}; the tables are {', '.join(_TABLES)}")
+    return table
+
+
+def table_schema(table: str) -> pl.Schema:
+    """The polars schema (column -> dtype, in order) of one of :data:`STORED_TABLES`, as its
+    model defines it; reading it imports no pandera (the package's, not exported).
+
+    >>> table_schema("seen_by")["seen_at"]
+    Datetime(time_unit='ms', time_zone='UTC')
+    """
+    return pl.Schema(MODELS[_table_argument(table)].schema)
+
+
+def _described(model: object) -> str | None:
+    """The table whose model ``model`` is (None: not one of ours, or not a model)."""
+    models = sys.modules.get(_MODELS_MODULE)
+    if models is None or not isinstance(model, type):
+        return None
+    return next((t for t, m in models.MODELS.items() if m is model), None)
+
 
 def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     """The polars schema (column -> dtype, in order) of a pandera model.
 
+    >>> from postpress_frames.tables.schemas import SeenBySchema
     >>> polars_schema(SeenBySchema)["seen_at"]
     Datetime(time_unit='ms', time_zone='UTC')
     """
-    if not (isinstance(model, type) and issubclass(model, pa.DataFrameModel)):
-        raise ArgumentTypeError("model", "a pandera model (e.g. MessageSchema)", model)
-    return _polars_schema(model)
+    table = _described(model)
+    if table is not None:
+        return table_schema(table)
+    if isinstance(model, type):
+        from postpress_frames._pandera import pa
+
+        if issubclass(model, pa.DataFrameModel):
+            return pl.Schema(_polars_schema(model))
+    raise ArgumentTypeError("model", "a pandera model (e.g. MessageSchema)", model)
 
 
 @functools.cache
@@ -372,30 +260,18 @@ def key_column(table: str) -> str:
     >>> key_column("messages"), key_column("seen_by")
     ('id', 'message_id')
     """
-    if not isinstance(table, str):
-        raise ArgumentTypeError("table", "a table name (str)", table)
-    if table not in TABLE_MODELS and table != REJECTS:
-        raise ConfigurationError(f"no table {table!r}; the tables are {', '.join(TABLE_MODELS)}")
-    return "id" if table == "messages" else "message_id"
-
-
-def _model(table: str) -> type[pa.DataFrameModel]:
-    return RejectSchema if table == REJECTS else TABLE_MODELS[table]
-
-
-#: Every table storage writes for a chat: the four tables of :data:`TABLE_MODELS`, then
-#: :data:`REJECTS`.
-STORED_TABLES: Final = (*TABLE_MODELS, REJECTS)
+    return "id" if _table_argument(table) == "messages" else "message_id"
 
 
 def table_model(table: str) -> type[pa.DataFrameModel]:
     """The model of one of :data:`STORED_TABLES` (``rejects`` included); storage's, not
-    exported.
+    exported. Imports pandera: :func:`table_schema` is enough for the dtypes.
 
     >>> table_model("rejects").__name__
     'RejectSchema'
     """
-    return _model(table)
+    model: type[pa.DataFrameModel] = _models().MODELS[table]
+    return model
 
 
 @overload
@@ -415,39 +291,13 @@ def without_chat_id(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.Laz
     return frame.drop("chat_id", strict=False)
 
 
-def _failures_from_pandera(
-    table: str, frame: pl.DataFrame, errors: pa.errors.SchemaErrors
-) -> list[SchemaFailure]:
-    unique = getattr(_model(table).Config, "unique", None) or []
-    cases: pl.DataFrame = errors.failure_cases
-    key = key_column(table)
-    keys = frame.get_column(key) if key in frame.columns else None
-    failures: list[SchemaFailure] = []
-    groups = cases.group_by(["schema_context", "column", "check"], maintain_order=True)
-    for (context, column, check), group in groups:
-        name: str | None = str(column)
-        if check in ("column_in_schema", "column_in_dataframe"):
-            name = ", ".join(str(c) for c in group.get_column("failure_case").to_list())
-        elif check == "multiple_fields_uniqueness":
-            name = ", ".join(unique)
-        elif context == "DataFrameSchema":
-            name = None
-        ids: list[str] = []
-        indices = group.get_column("index").drop_nulls().unique(maintain_order=True)
-        if keys is not None and indices.len() > 0:
-            picked = keys.gather(indices.cast(pl.Int64)).drop_nulls().unique(maintain_order=True)
-            ids = [str(v) for v in picked.to_list()]
-        failures.append(SchemaFailure(table, name, str(check), tuple(ids)))
-    return failures
-
-
 def _orphans(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
     messages = tables.get("messages")
     if messages is None or messages.schema.get("id") != pl.String():
         return []  # no usable ids: the messages table's own failures say why
     known = messages.select(pl.col("id").alias("message_id"))
     failures = []
-    for table in ("attachments", "reactions", "seen_by"):
+    for table in _CHILDREN:
         frame = tables.get(table)
         if frame is None or frame.schema.get("message_id") != pl.String():
             continue
@@ -464,17 +314,11 @@ def _orphans(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
     return failures
 
 
-def missing_fields(
-    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
-) -> dict[tuple[str, str], int]:
-    """Count the nulls in the :data:`RELAXED` fields where they are expected: ``-> rows``.
+MissingQueries = list[tuple[tuple[str, str], pl.LazyFrame]]
 
-    >>> missing_fields({"messages": pl.DataFrame({"sender_attendee_id": [None, "att_1"]},
-    ...                                          schema={"sender_attendee_id": pl.String})})
-    {('messages', 'sender_attendee_id'): 1}
-    """
-    tables = tables_argument(tables, "tables")
-    queries: list[tuple[tuple[str, str], pl.LazyFrame]] = []
+
+def _missing_field_queries(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> MissingQueries:
+    queries: MissingQueries = []
     for (table, column), where in RELAXED.items():
         frame = tables.get(table)
         if frame is None:
@@ -486,25 +330,34 @@ def missing_fields(
             continue  # a column of the wrong dtype: validation names it
         null = pl.col(column).is_null() if where is None else pl.col(column).is_null() & where
         queries.append(((table, column), lazy.select(null.sum().alias("n"))))
+    return queries
+
+
+def _read_missing_fields(
+    queries: MissingQueries, results: list[pl.DataFrame]
+) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    for key, result in zip(
-        (key for key, _ in queries), pl.collect_all(q for _, q in queries), strict=True
-    ):
+    for (key, _), result in zip(queries, results, strict=True):
         count = int(result.item() or 0)
         if count:
             found[key] = count
     return found
 
 
-def warn_missing_fields(
-    tables: Mapping[str, pl.DataFrame | pl.LazyFrame], *, stacklevel: int = 2
+def missing_fields(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
 ) -> dict[tuple[str, str], int]:
-    """Emit one :class:`MissingFieldWarning` naming each :data:`RELAXED` field's null count.
+    """Count the nulls in the :data:`RELAXED` fields where they are expected: ``-> rows``.
 
-    Returns the counts (:func:`missing_fields`); no warning when there are none.
+    >>> missing_fields({"messages": pl.DataFrame({"sender_attendee_id": [None, "att_1"]},
+    ...                                          schema={"sender_attendee_id": pl.String})})
+    {('messages', 'sender_attendee_id'): 1}
     """
-    stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
-    found = missing_fields(tables)
+    queries = _missing_field_queries(tables_argument(tables, "tables"))
+    return _read_missing_fields(queries, pl.collect_all(q for _, q in queries))
+
+
+def _emit_missing_fields(found: Mapping[tuple[str, str], int], stacklevel: int) -> None:
     if found:
         listed = ", ".join(
             f"{table}.{column} ({count} row{'s' if count != 1 else ''})"
@@ -516,6 +369,18 @@ def warn_missing_fields(
             MissingFieldWarning,
             stacklevel=stacklevel + 1,
         )
+
+
+def warn_missing_fields(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame], *, stacklevel: int = 2
+) -> dict[tuple[str, str], int]:
+    """Emit one :class:`MissingFieldWarning` naming each :data:`RELAXED` field's null count.
+
+    Returns the counts (:func:`missing_fields`); no warning when there are none.
+    """
+    stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
+    found = missing_fields(tables)
+    _emit_missing_fields(found, stacklevel + 1)
     return found
 
 
@@ -538,14 +403,63 @@ def _set_aside_and_kept(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailur
     return [SchemaFailure(REJECTS, "message_id", "message_id_not_in_messages", ids)]
 
 
-def _unreadable(table: str, exc: Exception) -> SchemaFailure:
+def unreadable(table: str, exc: Exception) -> SchemaFailure:
     """A table polars could not evaluate (a LazyFrame's plan, a check): one failure."""
     return SchemaFailure(table, None, f"readable ({body_excerpt(str(exc), 160)})")
+
+
+def _check_queries(tables: Mapping[str, pl.DataFrame]) -> list[pl.LazyFrame] | None:
+    """One-row queries whose every cell is True when the tables pass every check of their
+    models and the cross-table keys hold; None when a table fails before its data is read.
+    """
+    queries: list[pl.LazyFrame] = []
+    for name in STORED_TABLES:
+        if name in tables:
+            found = passes(MODELS[name], tables[name].schema)
+            if found is None:
+                return None
+            if found:
+                queries.append(tables[name].lazy().select(found))
+    ids = tables["messages"].get_column("id").implode()
+    key = pl.col("message_id")
+    # The children's keys in one column: the set of message ids is built once.
+    children = pl.concat([tables[name].lazy().select(key) for name in _CHILDREN])
+    queries.append(children.select(key.is_in(ids).all().alias("message_id_in_messages")))
+    rejects = tables.get(REJECTS)
+    if rejects is not None and rejects.height:
+        queries.append(rejects.lazy().select(~key.is_in(ids).any()))
+    return queries
+
+
+def _collect(parts: list[list[pl.LazyFrame]]) -> list[list[pl.DataFrame]] | None:
+    """Every query of every part in one ``collect_all``, split back into the parts; None when
+    polars cannot evaluate one of them."""
+    try:
+        results = pl.collect_all([query for part in parts for query in part])
+    except pl.exceptions.PolarsError:
+        return None
+    split: list[list[pl.DataFrame]] = []
+    for part in parts:
+        split.append(results[: len(part)])
+        results = results[len(part) :]
+    return split
+
+
+def _failures(tables: Mapping[str, pl.DataFrame]) -> list[SchemaFailure]:
+    """pandera's account of every table, then the cross-table keys: what failed, where."""
+    from postpress_frames.tables.models import failures
+
+    found: list[SchemaFailure] = []
+    for name in STORED_TABLES:
+        if name in tables:
+            found += failures(name, tables[name])
+    return found + _orphans(tables) + _set_aside_and_kept(tables)
 
 
 def row_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[SchemaFailure]]:
     """The rows of one table that fail its model: ``(index, column, check)``, one per failed
     check and row, and the failures that are not about rows (a wrong dtype, a missing column).
+    A table that passes the one-query check is not shown to pandera.
 
     >>> rows, other = row_failures("reactions", pl.DataFrame(
     ...     {"message_id": ["m1"], "position": pl.Series([0], dtype=pl.Int32), "value": [None],
@@ -554,24 +468,18 @@ def row_failures(table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Sc
     >>> rows.rows(), other
     ([(0, 'value', 'not_nullable')], [])
     """
-    model = _model(table)
-    empty = pl.DataFrame(schema={"index": pl.Int64, "column": pl.String, "check": pl.String})
-    try:
-        model.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases: pl.DataFrame = errors.failure_cases
-        rows = cases.filter(pl.col("index").is_not_null()).select(
-            pl.col("index").cast(pl.Int64), pl.col("column").cast(pl.String), pl.col("check")
-        )
-        systemic = cases.filter(pl.col("index").is_null())
-        other: list[SchemaFailure] = []
-        if systemic.height:
-            # Rebuilt from the systemic cases only, so ids never appear in them.
-            nowhere = pa.errors.SchemaErrors.__new__(pa.errors.SchemaErrors)
-            nowhere.failure_cases = systemic
-            other = _failures_from_pandera(table, frame, nowhere)
-        return rows.unique(maintain_order=True), other
-    return empty, []
+    found = passes(MODELS[_table_argument(table)], frame.schema)
+    if found is not None:
+        try:
+            passed = not found or all(frame.lazy().select(found).collect().row(0))
+        except pl.exceptions.PolarsError:
+            passed = False
+        if passed:
+            empty = {"index": pl.Int64, "column": pl.String, "check": pl.String}
+            return pl.DataFrame(schema=empty), []
+    from postpress_frames.tables.models import row_failures as explained
+
+    return explained(table, frame)
 
 
 def validate_frames(
@@ -579,21 +487,21 @@ def validate_frames(
 ) -> None:
     """Validate the four tables and their cross-table keys; report every failure at once.
 
-    Each table is checked against its model with ``lazy=True`` (all checks run), and every
-    child ``message_id`` must exist in ``messages``. ``rejects`` (``ChatFrames.rejects``, or
-    a ``"rejects"`` key of a plain mapping) is checked against :class:`RejectSchema`, and no
-    message may be in both. Undocumented enum values do not fail: they give one
+    Each table is checked against every check of its model, and every child ``message_id``
+    must exist in ``messages``. ``rejects`` (``ChatFrames.rejects``, or a ``"rejects"`` key
+    of a plain mapping) is checked against :class:`RejectSchema`, and no message may be in
+    both. All of it runs as one polars query; when it fails, pandera (``lazy=True``: all
+    checks) names what failed. Undocumented enum values do not fail: they give one
     :class:`UnknownValueWarning`, and nulls in the :data:`RELAXED` fields one
     :class:`MissingFieldWarning` (neither again for frames ``frames_from_pages`` built and
-    warned about). LazyFrames are collected first, since pandera checks only the
-    schema of a LazyFrame. ``stacklevel`` is for wrappers, so the warning points at their
-    caller.
+    warned about). LazyFrames are collected first. ``stacklevel`` is for wrappers, so the
+    warning points at their caller.
 
     Raises :class:`~postpress_frames._exceptions.SchemaValidationError` whose ``failures``
     name table, column, check and offending message ids.
 
-    >>> validate_frames({name: pl.DataFrame(schema=polars_schema(model))
-    ...                  for name, model in TABLE_MODELS.items()})
+    >>> validate_frames({name: pl.DataFrame(schema=table_schema(name))
+    ...                  for name in TABLE_MODELS})
     """
     stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
     failures: list[SchemaFailure] = []
@@ -606,26 +514,32 @@ def validate_frames(
         try:
             tables[name] = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
         except pl.exceptions.PolarsError as exc:
-            failures.append(_unreadable(name, exc))
-    missing = [name for name in TABLE_MODELS if name not in given]
+            failures.append(unreadable(name, exc))
+    missing = [name for name in _TABLES if name not in given]
     if missing:
         failures.append(SchemaFailure(", ".join(missing), None, "table_present"))
-    for name in [*TABLE_MODELS, REJECTS]:
-        if name not in tables:
-            continue
-        try:
-            _model(name).validate(tables[name], lazy=True)
-        except pa.errors.SchemaErrors as errors:
-            failures.extend(_failures_from_pandera(name, tables[name], errors))
-        except pl.exceptions.PolarsError as exc:
-            failures.append(_unreadable(name, exc))
-    failures.extend(_orphans(tables))
-    failures.extend(_set_aside_and_kept(tables))
+
+    checks = None if failures else _check_queries(tables)
     # ChatFrames built by frames_from_pages carry the counts it warned about.
-    if getattr(frames, "_unknown_values", None) is None:
-        warn_unknown_values(tables, stacklevel=stacklevel + 1)
-    if getattr(frames, "_missing_fields", None) is None:
-        warn_missing_fields(tables, stacklevel=stacklevel + 1)
+    counted = getattr(frames, "_unknown_values", None) is not None
+    unknown = None if counted else unknown_value_queries(tables)
+    counted = getattr(frames, "_missing_fields", None) is not None
+    relaxed = None if counted else _missing_field_queries(tables)
+    results = _collect(
+        [checks or [], [q for *_, q in unknown or []], [q for _, q in relaxed or []]]
+    )
+    if checks is None or results is None or not all(all(r.row(0)) for r in results[0]):
+        failures += _failures(tables)  # pandera, and each cross-table check, say what failed
+    if unknown is not None:
+        values = (
+            unknown_values(tables) if results is None else read_unknown_values(unknown, results[1])
+        )
+        emit_unknown_values(values, stacklevel + 1)
+    if relaxed is not None:
+        fields = (
+            missing_fields(tables) if results is None else _read_missing_fields(relaxed, results[2])
+        )
+        _emit_missing_fields(fields, stacklevel + 1)
     if failures:
         names = list(dict.fromkeys(f.table for f in failures))
         raise SchemaValidationError(", ".join(names), failures)

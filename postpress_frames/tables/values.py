@@ -10,7 +10,7 @@ never a failure, and named with its count in one :class:`UnknownValueWarning`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -27,7 +27,10 @@ __all__ = [
     "EVENT_TYPES",
     "MESSAGE_TYPES",
     "UnknownValueWarning",
+    "emit_unknown_values",
+    "read_unknown_values",
     "tables_argument",
+    "unknown_value_queries",
     "unknown_values",
     "warn_unknown_values",
 ]
@@ -81,18 +84,13 @@ def _holds(dtype: pl.DataType, allowed: tuple[str, ...] | tuple[int, ...]) -> bo
     return dtype == pl.String() if isinstance(allowed[0], str) else dtype.is_integer()
 
 
-def unknown_values(
-    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
-) -> dict[tuple[str, str, Any], int]:
-    """Count the values outside :data:`DOCUMENTED_VALUES`: ``(table, column, value) -> rows``.
+UnknownQueries = list[tuple[str, str, pl.LazyFrame]]
 
-    A column whose dtype cannot hold the documented values is skipped (validation names it).
 
-    >>> unknown_values({"attachments": pl.DataFrame({"type": ["img", "poll", "poll"]})})
-    {('attachments', 'type', 'poll'): 2}
-    """
-    tables = tables_argument(tables, "tables")
-    queries: list[tuple[str, str, pl.LazyFrame]] = []
+def unknown_value_queries(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> UnknownQueries:
+    """The queries :func:`unknown_values` collects, for a caller that collects them with others
+    (``(table, column, query)``; read the results with :func:`read_unknown_values`)."""
+    queries: UnknownQueries = []
     for (table, column), allowed in DOCUMENTED_VALUES.items():
         frame = tables.get(table)
         if frame is None:
@@ -104,12 +102,47 @@ def unknown_values(
         unknown = pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed))
         counts = lazy.select(column).filter(unknown).group_by(column).len().sort(column)
         queries.append((table, column, counts))
+    return queries
+
+
+def read_unknown_values(
+    queries: UnknownQueries, results: Sequence[pl.DataFrame]
+) -> dict[tuple[str, str, Any], int]:
+    """The counts of :func:`unknown_values` from the collected ``queries``."""
     found: dict[tuple[str, str, Any], int] = {}
-    results = pl.collect_all(query for *_, query in queries)
     for (table, column, _), result in zip(queries, results, strict=True):
         for value, count in result.iter_rows():
             found[(table, column, value)] = count
     return found
+
+
+def unknown_values(
+    tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
+) -> dict[tuple[str, str, Any], int]:
+    """Count the values outside :data:`DOCUMENTED_VALUES`: ``(table, column, value) -> rows``.
+
+    A column whose dtype cannot hold the documented values is skipped (validation names it).
+
+    >>> unknown_values({"attachments": pl.DataFrame({"type": ["img", "poll", "poll"]})})
+    {('attachments', 'type', 'poll'): 2}
+    """
+    queries = unknown_value_queries(tables_argument(tables, "tables"))
+    return read_unknown_values(queries, pl.collect_all(query for *_, query in queries))
+
+
+def emit_unknown_values(found: Mapping[tuple[str, str, Any], int], stacklevel: int) -> None:
+    """The :class:`UnknownValueWarning` of :func:`warn_unknown_values` for counts already
+    made; ``stacklevel`` counts from the caller of this function."""
+    if found:
+        listed = ", ".join(
+            f"{table}.{column}={value!r} ({count} row{'s' if count != 1 else ''})"
+            for (table, column, value), count in found.items()
+        )
+        warnings.warn(
+            f"values outside the documented sets were kept: {listed}",
+            UnknownValueWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def warn_unknown_values(
@@ -121,14 +154,5 @@ def warn_unknown_values(
     """
     stacklevel = as_int(stacklevel, "stacklevel", minimum=1)
     found = unknown_values(tables)
-    if found:
-        listed = ", ".join(
-            f"{table}.{column}={value!r} ({count} row{'s' if count != 1 else ''})"
-            for (table, column, value), count in found.items()
-        )
-        warnings.warn(
-            f"values outside the documented sets were kept: {listed}",
-            UnknownValueWarning,
-            stacklevel=stacklevel + 1,
-        )
+    emit_unknown_values(found, stacklevel + 1)
     return found
