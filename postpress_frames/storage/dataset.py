@@ -60,6 +60,7 @@ postpress_frames._exceptions.MissingInputError: lake: holds no chat 'chat_unknow
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from datetime import datetime
@@ -96,8 +97,7 @@ from postpress_frames.tables.schemas import (
     STORED_TABLES,
     TABLE_MODELS,
     key_column,
-    polars_schema,
-    table_model,
+    table_schema,
 )
 
 __all__ = [
@@ -105,6 +105,7 @@ __all__ = [
     "PART_FILE",
     "chat_ids",
     "check_dataset_target",
+    "empty_stored",
     "message_count",
     "newest_timestamp",
     "partition_dir",
@@ -228,14 +229,30 @@ def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
 
 def _file_schema(table: str) -> pl.Schema:
     """The columns of a stored file of ``table``: the schema's, without ``chat_id``."""
-    schema = polars_schema(table_model(table))
+    schema = table_schema(table)
     return pl.Schema({k: v for k, v in schema.items() if k != PARTITION_KEY})
+
+
+def empty_stored(table: str) -> pl.DataFrame:
+    """No rows of ``table``, with the columns of a chat's file of it (no ``chat_id``).
+
+    >>> empty_stored("seen_by").columns
+    ['message_id', 'attendee_id', 'seen', 'seen_at']
+    """
+    return _empty_file(check_table(table)).clear()
+
+
+@functools.cache
+def _empty_file(table: str) -> pl.DataFrame:
+    # Built once per table: a frame of some forty typed columns costs about a millisecond,
+    # and a first sync asks for two of them.
+    return pl.DataFrame(schema=_file_schema(table))
 
 
 def _with_partition(table: str) -> dict[str, pl.DataType]:
     """The columns a scan gives: messages and rejects keep the schema's order, others get
     ``chat_id`` first."""
-    schema = polars_schema(table_model(table))
+    schema = table_schema(table)
     if PARTITION_KEY in schema:
         return dict(schema)
     return {PARTITION_KEY: pl.String(), **dict(schema)}
@@ -311,7 +328,7 @@ def scan_stored(root: str | Path, table: str, chat_id: str) -> pl.LazyFrame:
     schema = _file_schema(table)
     source = stored_file(root, table, chat_id)
     if source is None:
-        return pl.LazyFrame(schema=schema)
+        return empty_stored(table).lazy()
     checked = _checked(source, table)
     return pl.scan_parquet(checked, schema=schema, missing_columns="insert").select(list(schema))
 

@@ -56,16 +56,14 @@ from postpress_frames.storage.commit import (
     remove_leftovers,
     write_chat,
 )
-from postpress_frames.storage.dataset import scan_stored, stored_file
+from postpress_frames.storage.dataset import empty_stored, scan_stored, stored_file
 from postpress_frames.storage.layout import STAGED_SUFFIX, staging_dir
 from postpress_frames.storage.parquet import write_table
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import (
     REJECTS,
     TABLE_MODELS,
-    RejectSchema,
     key_column,
-    polars_schema,
     without_chat_id,
 )
 
@@ -357,7 +355,7 @@ class ChatUpdate:
 
 def _no_rejects() -> pl.DataFrame:
     """An empty ``rejects`` table as stored (no ``chat_id``)."""
-    return without_chat_id(pl.DataFrame(schema=polars_schema(RejectSchema)))
+    return empty_stored(REJECTS)
 
 
 def _reject_key() -> pl.Expr:
@@ -374,6 +372,8 @@ def _merged_rejects(old: pl.DataFrame, new: pl.DataFrame, good: pl.Series) -> pl
     (the row fetched now replaces it); the new rows follow the kept ones, in fetch order,
     once each.
     """
+    if new.is_empty() and old.is_empty():  # the common case: nothing set aside, ever
+        return old
     new = new.with_columns(_reject_key().alias("_key"))
     new = new.unique(subset="_key", keep="first", maintain_order=True)
     kept = old.with_columns(_reject_key().alias("_key")).filter(
