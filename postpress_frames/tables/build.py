@@ -1,10 +1,13 @@
 """``frames_from_pages``: raw response pages -> the four typed tables (pure, no network).
 
 Each page's bytes are parsed once by ``polars.read_json`` with the wire schema
-(:mod:`~postpress_frames.tables.wire`, :mod:`~postpress_frames.tables.reader`), then every
-table is derived here with vectorised expressions; per-message Python objects are built only
-for the pages the screen flags (:mod:`~postpress_frames.tables.screen`). Rules where the
-spec page is loose or silent:
+(:mod:`~postpress_frames.tables.wire`, :mod:`~postpress_frames.tables.reader`) and screened
+(:mod:`~postpress_frames.tables.decoder`, :mod:`~postpress_frames.tables.screen`); each group
+of pages is turned into its rows of every table on its reader thread, with vectorised
+expressions, and its parse dropped. The checks then run in fetch order over what the groups
+found, and the groups' rows are put in order: one after another when the pages come newest
+first, as the API sends them, else sorted. Per-message Python objects are built only for the
+pages the screen flags. Rules where the spec page is loose or silent:
 
 * Flags are 0/1 (``"0"``/``"1"`` and JSON ``true``/``false`` too, same meaning); ``seen_by``
   values are ``true``/``false`` (``seen``, no time) or a timestamp string (``seen=True`` and
@@ -39,9 +42,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -54,15 +58,21 @@ from postpress_frames._exceptions import (
 )
 from postpress_frames.api.seen import SeenIds
 from postpress_frames.tables.chat_frames import ChatFrames, empty_rejects
-from postpress_frames.tables.locate import FLAG_PROBLEM, find_problem, find_problems, json_value
+from postpress_frames.tables.locate import (
+    FLAG_PROBLEM,
+    Problem,
+    find_problem,
+    find_problems,
+    json_value,
+)
 from postpress_frames.tables.quarantine import CODE, Aside, code, model_rejections, rejects_table
-from postpress_frames.tables.reader import PageLike, items_frame, read_all
+from postpress_frames.tables.reader import AT, Group, PageLike, ReadPage, items_alone, read_groups
 from postpress_frames.tables.schemas import (
     table_schema,
     warn_missing_fields,
     warn_unknown_values,
 )
-from postpress_frames.tables.screen import first_wire_problem, wire_problems
+from postpress_frames.tables.screen import batches, first_wire_problem, unmatched, wire_problems
 from postpress_frames.tables.unlisted import Extras, page_extras, warn_unknown_fields
 from postpress_frames.tables.wire import (
     FLAG_TEXTS,
@@ -93,7 +103,16 @@ ON_INVALID: Final = ("raise", "quarantine")
 _HINT: Final = ' (on_invalid="quarantine" would set this message aside and keep the rest)'
 
 _ROW: Final = "__row"  # rank in (timestamp, id) order; bookkeeping, like PAGE and ITEM
-_TS: Final = "__ts"
+_G: Final = "__g"  # a row's position among every item read, in fetch order
+_TS: Final = "timestamp"  # the messages' timestamp, parsed (the checks read the raw one)
+_ANY_BAD: Final = "__any_bad"
+_PARSED: Final = "__timestamp"  # the wire timestamp parsed, beside the wire one
+#: A message's id (a page may give ``message_id`` instead), and its timestamp parsed.
+_MESSAGE_ID: Final = pl.coalesce("id", "message_id")
+_TIMESTAMP: Final = parse_timestamp(pl.col("timestamp"))
+#: Deriving a group runs a few small queries on frames in memory (engine="in-memory"),
+#: where the optimiser and the choice of an engine would cost more than they save.
+_NO_OPTIMIZATIONS: Final = pl.QueryOptFlags.none()
 #: Wire objects flattened into ``messages`` columns named ``<object>_<field>``.
 _FLATTENED: Final = ("reply_to", "quoted")
 
@@ -162,10 +181,9 @@ def _quoted(bodies: Mapping[int, bytes], page: int, position: int, path: str, re
     return describe_json(read)
 
 
-def _first_bad(checks: list[pl.LazyFrame], state: _State) -> pl.DataFrame:
+def _first_bad(bad: pl.DataFrame, state: _State) -> pl.DataFrame:
     """Raise for the first bad value in fetch order, saying how many more there are; under
     quarantine, set aside each message with one, and return them (``PAGE``, ``ITEM``)."""
-    bad = pl.concat(checks).collect()
     if bad.height == 0:
         return bad.select(PAGE, ITEM)
     bad = bad.sort(PAGE, ITEM, "field")
@@ -196,15 +214,18 @@ def _without(items: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     return items.filter(~CODE.is_in(codes.implode()))
 
 
+def _among(bad: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``bad`` about the rows (``PAGE``, ``ITEM``) of ``items``."""
+    if bad.height == 0:
+        return bad
+    codes = items.select(CODE.alias("c")).get_column("c")
+    return bad.filter(CODE.is_in(codes.implode()))
+
+
 def _check_ids(items: pl.DataFrame, state: _State) -> pl.DataFrame:
     """Every message has a non-empty id (``check_body`` names the first one without); under
     quarantine, those without are set aside and left out."""
-    missing = (
-        items.lazy()
-        .select(PAGE, ITEM, "id")
-        .filter(pl.col("id").is_null() | (pl.col("id") == ""))
-        .collect()
-    )
+    missing = items.select(PAGE, ITEM, "id").filter(pl.col("id").is_null() | (pl.col("id") == ""))
     if missing.height == 0:
         return items
     if not state.quarantine:
@@ -242,15 +263,33 @@ def _kept(items: pl.DataFrame, keep: Mapping[int, tuple[int, ...]]) -> pl.DataFr
 
 
 def _flag_value(flag: str) -> pl.Expr:
-    return pl.col(flag).replace_strict(FLAG_TEXTS, default=None, return_dtype=pl.Boolean)
+    """A flag read as text (:data:`~postpress_frames.tables.wire.FLAG_TEXTS`) as a boolean;
+    null for anything else (comparisons: cheaper than a lookup)."""
+    value, texts = pl.col(flag), FLAG_TEXTS.items()
+    true = pl.any_horizontal(value == text for text, meaning in texts if meaning)
+    false = pl.any_horizontal(value == text for text, meaning in texts if not meaning)
+    return pl.when(true).then(pl.lit(value=True)).when(false).then(pl.lit(value=False))
 
 
-def _check_values(items: pl.LazyFrame, state: _State) -> pl.DataFrame:
+# -- each group's part of the tables, derived on its reader thread ---------------------------
+
+
+_TIMESTAMP_PROBLEM: Final = "expected a timestamp like 2026-05-17T09:42:11.000Z"
+_RECEIPT_PROBLEM: Final = "expected a timestamp string or a boolean"
+#: A ``seen_by`` entry (``value``, and it parsed as ``seen_at``) that is neither.
+_RECEIPT_BAD: Final = pl.col("value").is_null() | (
+    ~pl.col("value").is_in(["true", "false"]) & pl.col("seen_at").is_null()
+)
+_EPOCHS: Final = ("url_expires_at", "starts_at", "expires_at")
+
+
+@functools.cache
+def _value_checks() -> tuple[tuple[str, pl.Expr, pl.Expr, str], ...]:
+    """(field, is bad, value, problem) of each value checked on every message."""
     checks = [
-        _bad(
-            items,
-            pl.col(flag).is_not_null() & ~pl.col(flag).is_in(list(FLAG_TEXTS)),
+        (
             flag,
+            pl.col(flag).is_not_null() & ~pl.col(flag).is_in(list(FLAG_TEXTS)),
             pl.col(flag),
             FLAG_PROBLEM,
         )
@@ -259,188 +298,374 @@ def _check_values(items: pl.LazyFrame, state: _State) -> pl.DataFrame:
     nested = [f"{name}.{field}" for name, field in _flattened_fields() if field == "timestamp"]
     for path in ["timestamp", *nested]:
         raw = _field(path)
-        parsed = pl.col(_TS) if path == "timestamp" else parse_timestamp(raw)
         checks.append(
-            _bad(
-                items,
-                raw.is_not_null() & parsed.is_null(),
-                path,
-                raw,
-                "expected a timestamp like 2026-05-17T09:42:11.000Z",
-            )
+            (path, raw.is_not_null() & parse_timestamp(raw).is_null(), raw, _TIMESTAMP_PROBLEM)
         )
-    return _first_bad(checks, state)
+    return tuple(checks)
 
 
-def _receipts(items: pl.LazyFrame, state: _State) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """The ``seen_by`` entries, one row each, checked: a boolean or a timestamp string."""
-    entries = (
-        items.select(
-            pl.col(PAGE),
-            pl.col(ITEM),
-            pl.col("id"),
-            pl.col(_ROW),
-            pl.col("seen_by").map.entries().alias("e"),
-        )
-        .filter(pl.col("e").list.len() > 0)
-        .explode("e")
-        .unnest("e")
-        .with_columns(parse_timestamp(pl.col("value")).alias("seen_at"))
-        .collect()
-        .lazy()
+@functools.cache
+def _message_exprs(include_original: bool) -> tuple[pl.Expr, ...]:
+    """The ``messages`` columns from the wire items, in the model's order and dtypes."""
+    schema = table_schema("messages")
+    derived: dict[str, pl.Expr] = {
+        "id": _MESSAGE_ID,
+        "timestamp": pl.col(_PARSED),
+        "extra": pl.lit(None, pl.String),
+        **{flag: _flag_value(flag) for flag in FLAGS},
+    }
+    for name, field in _flattened_fields():
+        value = pl.col(name).struct.field(field)
+        derived[f"{name}_{field}"] = parse_timestamp(value) if field == "timestamp" else value
+    return tuple(
+        derived.get(name, pl.col(name)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+        if include_original or name != "original"
     )
-    is_bool = pl.col("value").is_in(["true", "false"])
-    bad = pl.col("value").is_null() | (~is_bool & pl.col("seen_at").is_null())
-    field = pl.concat_str(pl.lit("seen_by."), pl.col("key"))
-    problem = "expected a timestamp string or a boolean"
-    return entries, _first_bad([_bad(entries, bad, field, pl.col("value"), problem)], state)
 
 
-def _checked(
-    items: pl.DataFrame,
-    state: _State,
-    keep: Mapping[int, tuple[int, ...]],
-    seen: SeenIds | None,
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """The kept items, ranked, and their receipts; raises for the first bad value (under
-    quarantine, sets aside and leaves out every message with one)."""
-    items = items.with_columns(pl.coalesce("id", "message_id").alias("id"))
-    if state.aside:  # a message whose id is the problem has none: it cannot be "first"
-        no_id = [
-            code(page, position)
-            for (page, position), (message_id, _, _) in state.aside.found.items()
-            if message_id is None
-        ]
-        if no_id:
-            items = items.with_columns(
-                pl.when(CODE.is_in(no_id)).then(None).otherwise(pl.col("id")).alias("id")
-            )
-    items = _check_ids(_kept(items, keep), state)
-    items = _first_fetched(items, seen)
-    if state.aside:  # of the messages set aside, those not dropped as repeats
-        held = items.filter(CODE.is_in(state.aside.codes())).select(PAGE, ITEM)
-        state.rejected += held.iter_rows()
-        items = _without(items, held)
-    items = items.with_columns(parse_timestamp(pl.col("timestamp")).alias(_TS))
-    bad = _check_values(items.lazy(), state)
-    state.rejected += bad.iter_rows()
-    items = _without(items, bad)
-    # Rank each message in (timestamp, id) order instead of sorting the nested frame: each
-    # table is then sorted on flat columns, which is much cheaper than moving nested ones.
-    items = items.with_columns(pl.arg_sort_by(_TS, "id", nulls_last=True).arg_sort().alias(_ROW))
-    entries, bad = _receipts(items.lazy(), state)
-    if bad.height:
-        state.rejected += bad.iter_rows()
-        items = _without(items, bad)
-        codes = bad.select(CODE.alias("c")).get_column("c").implode()
-        entries = entries.filter(~CODE.is_in(codes))
-    return items.lazy(), entries
+def _children(items: pl.LazyFrame, column: pl.Expr, name: str) -> pl.LazyFrame:
+    """One row per element of the list ``column``: its item's row (``AT``), the message id,
+    its position in the list and the element."""
+    return items.select(
+        pl.int_range(pl.len(), dtype=pl.Int32).alias(AT),
+        pl.col(_ROW),
+        _MESSAGE_ID.alias("message_id"),
+        column.alias(name),
+        pl.int_ranges(column.list.len(), dtype=pl.Int32).alias("position"),
+    ).explode(name, "position", empty_as_null=False, keep_nulls=False)
 
 
-# -- deriving the tables ---------------------------------------------------------------------
+@functools.cache
+def _attachment_exprs() -> tuple[pl.Expr, ...]:
+    derived: dict[str, pl.Expr] = {
+        "width": pl.col("size").struct.field("width"),
+        "height": pl.col("size").struct.field("height"),
+        "extra": pl.lit(None, pl.String),
+        **{c: epoch_to_datetime(pl.col(c)) for c in _EPOCHS},
+    }
+    schema = table_schema("attachments")
+    return (
+        pl.col(AT),
+        *[derived.get(n, pl.col(n)).cast(d).alias(n) for n, d in schema.items()],
+    )
 
 
-def _final(frame: pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame:
-    """Columns in the model's order, cast to the model's dtypes (the one source of truth)."""
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()]).collect()
+@functools.cache
+def _reaction_exprs() -> tuple[pl.Expr, ...]:
+    schema = table_schema("reactions")
+    return (
+        pl.col(AT),
+        *[
+            (pl.lit(None, pl.String) if n == "extra" else pl.col(n)).cast(d).alias(n)
+            for n, d in schema.items()
+        ],
+    )
 
 
-def _extra_frame(rows: Sequence[tuple[object, ...]], keys: dict[str, pl.DataType]) -> pl.LazyFrame:
-    schema = {**keys, "extra": pl.String()}
-    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
+@functools.cache
+def _receipt_exprs() -> tuple[pl.Expr, ...]:
+    schema = table_schema("seen_by")
+    derived = {
+        "message_id": pl.col("id"),
+        "attendee_id": pl.col("key"),
+        "seen": pl.col("value") != "false",
+        "seen_at": pl.col("seen_at"),
+    }
+    return (
+        pl.col(AT),
+        *[derived[n].cast(d).alias(n) for n, d in schema.items()],
+        _RECEIPT_BAD.alias(_ANY_BAD),
+    )
+
+
+def _extra_frame(rows: Sequence[tuple[object, ...]], keys: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={**keys, "extra": pl.String()}, orient="row")
 
 
 def _with_extra(
-    frame: pl.LazyFrame, rows: Sequence[tuple[object, ...]], keys: dict[str, pl.DataType]
-) -> pl.LazyFrame:
-    """``frame`` with its ``extra`` column: the JSON texts of ``rows`` joined on ``keys``."""
-    if not rows:
-        return frame.with_columns(pl.lit(None, pl.String).alias("extra"))
-    return frame.join(_extra_frame(rows, keys), on=list(keys), how="left", maintain_order="left")
-
-
-_AT: Final[dict[str, pl.DataType]] = {PAGE: pl.Int32(), ITEM: pl.Int32()}
-
-
-def _messages(
-    items: pl.LazyFrame, include_original: bool, extras: Mapping[int, Extras]
+    frame: pl.DataFrame,
+    at: pl.DataFrame,
+    rows: Sequence[tuple[object, ...]],
+    keys: dict[str, pl.DataType],
 ) -> pl.DataFrame:
-    schema = table_schema("messages")
-    if not include_original:
-        schema = pl.Schema({k: v for k, v in schema.items() if k != "original"})
-    flattened = []
-    for name, field in _flattened_fields():
-        value = pl.col(name).struct.field(field)
-        value = parse_timestamp(value) if field == "timestamp" else value
-        flattened.append(value.alias(f"{name}_{field}"))
-    derived = items.with_columns(
-        pl.col(_TS).alias("timestamp"),
-        *[_flag_value(flag).alias(flag) for flag in FLAGS],
-        *flattened,
+    """``frame`` with its ``extra`` column: the JSON texts of ``rows`` joined on ``keys``
+    (``at``: the ``PAGE`` and ``ITEM`` of each of ``frame``'s rows, with its other keys)."""
+    if not rows:
+        return frame
+    found = at.join(_extra_frame(rows, keys), on=list(keys), how="left", maintain_order="left")
+    return frame.with_columns(found.get_column("extra"))
+
+
+_AT_KEYS: Final[dict[str, pl.DataType]] = {PAGE: pl.Int32(), ITEM: pl.Int32()}
+
+
+#: The order of each child table's rows after their message's rank.
+_CHILD_ORDER: Final = {
+    "attachments": ["quoted", "position"],
+    "reactions": ["position"],
+    "receipts": [],
+}
+
+
+@dataclass
+class _Part:
+    """One group's share of the build, derived on its reader thread."""
+
+    pages: tuple[ReadPage, ...]
+    decoded: tuple[int, ...]  # the pages the decoder took (Group.decoded)
+    keys: pl.DataFrame  # PAGE, ITEM, id and timestamp of each item, in fetch order
+    #: Each item's messages row, in (timestamp, id) order: ``order`` says which item.
+    messages: pl.DataFrame
+    attachments: pl.DataFrame  # AT (the item's row) and the table's columns
+    reactions: pl.DataFrame
+    receipts: pl.DataFrame
+    values_bad: pl.DataFrame | None  # the bad values of every item, as _bad makes them
+    receipts_bad: pl.DataFrame | None
+    extras: dict[int, Extras]
+    wire_error: InvalidResponseError | None = None  # raise: the first wrong JSON type
+    wire: dict[int, list[Problem]] | None = None  # quarantine: the wrong JSON types found
+    failure: Exception | None = None  # what went wrong deriving (raised after every read)
+    order: pl.Series | None = None  # the item (in fetch order) of each row of ``messages``
+    #: ((timestamp, id) of the earliest message, of the latest); None without messages.
+    bounds: tuple[tuple[Any, Any], tuple[Any, Any]] | None = None
+
+    def sorted_rows(self) -> pl.Series:
+        """Where each item (in fetch order) is in ``messages``."""
+        assert self.order is not None
+        return self.order.arg_sort()
+
+    def take(self, table: str) -> pl.DataFrame:
+        """One of the part's tables, let go of (the build holds it from then on)."""
+        name = "receipts" if table == "seen_by" else table
+        frame: pl.DataFrame = getattr(self, name)
+        setattr(self, name, pl.DataFrame())
+        return frame
+
+
+@dataclass(frozen=True)
+class _Context:
+    schema: pl.Schema
+    include_original: bool
+    quarantine: bool
+
+
+def _wire_stage(group: Group, context: _Context, part: _Part) -> None:
+    """Values of the wrong JSON type on the pages the grammar flagged (found, not raised)."""
+    if not group.flagged:
+        return
+    bodies = {page.number: page.raw for page in group.pages}
+    flagged = list(group.flagged)
+    if context.quarantine:
+        part.wire = wire_problems(bodies, group.items, context.schema, flagged)
+    else:
+        part.wire_error = first_wire_problem(bodies, group.items, context.schema, flagged)
+    part.extras = {n: found for n in flagged if (found := page_extras(bodies[n]))}
+
+
+def _derive(group: Group, context: _Context) -> _Part:
+    """A group's rows of the four tables, and the values that fail a check."""
+    items = group.items
+    keys = items.select(PAGE, ITEM)
+    empty = pl.DataFrame()
+    part = _Part(group.pages, group.decoded, keys, empty, empty, empty, empty, None, None, {})
+    try:
+        _wire_stage(group, context, part)
+    except InvalidResponseError as error:  # a page itself is wrong (quarantine)
+        part.failure = error
+        return part
+    try:
+        _derive_tables(group, context, part)
+    except pl.exceptions.PolarsError as error:
+        part.failure = error
+    return part
+
+
+def _derive_tables(group: Group, context: _Context, part: _Part) -> None:
+    """The part's rows of each table, each in the build's order as far as its own rows go
+    (timestamp, id, then by position): when the groups do not overlap in time (pages newest
+    first, as the API sends them), the tables are the parts one after the other."""
+    found = group.items.select(
+        pl.col(PAGE), pl.col(ITEM), _MESSAGE_ID.alias("id"), _TIMESTAMP.alias(_TS)
     )
-    rows = [(n, position, text) for n, e in extras.items() for position, text in e.messages.items()]
-    return _final(_with_extra(derived, rows, _AT).sort(_ROW), schema)
+    order = found.select(pl.arg_sort_by(_TS, "id", nulls_last=True)).to_series()
+    rank = order.arg_sort().alias(_ROW)
+    part.keys, part.order = found, order
+    items = group.items.lazy().with_columns(rank, found.get_column(_TS).alias(_PARSED))
+    entries = _entries(items, pl.int_range(pl.len(), dtype=pl.Int32).alias(AT), pl.col(_ROW))
+    messages, attachments, reactions, receipts = pl.collect_all(
+        [
+            items.select(*_message_exprs(context.include_original), pl.col(_ROW))
+            .sort(_ROW)
+            .drop(_ROW),
+            pl.concat(
+                [
+                    _children(items, pl.col("attachments"), "a").with_columns(
+                        quoted=pl.lit(value=False)
+                    ),
+                    _children(
+                        items, pl.col("quoted").struct.field("attachments"), "a"
+                    ).with_columns(quoted=pl.lit(value=True)),
+                ]
+            )
+            .sort(_ROW, "quoted", "position", maintain_order=True)
+            .unnest("a")
+            .select(_attachment_exprs()),
+            _children(items, pl.col("reactions"), "r")
+            .sort(_ROW, "position", maintain_order=True)
+            .unnest("r")
+            .select(_reaction_exprs()),
+            entries.sort(_ROW, maintain_order=True).select(_receipt_exprs()),
+        ],
+        optimizations=_NO_OPTIMIZATIONS,
+        engine="in-memory",
+    )
+    if messages.height:
+        ts, ids = messages.get_column(_TS).to_physical(), messages.get_column("id")
+        part.bounds = ((ts[0], ids[0]), (ts[-1], ids[-1]))
+    if _has_bad_values(group.items, messages):
+        lazy = group.items.lazy().with_columns(_MESSAGE_ID.alias("id"))
+        part.values_bad = pl.concat(
+            [
+                _bad(lazy, bad, field, value, problem)
+                for field, bad, value, problem in _value_checks()
+            ]
+        ).collect()
+    if receipts.get_column(_ANY_BAD).any():
+        located = _entries(group.items.lazy(), pl.col(PAGE), pl.col(ITEM))  # those rare rows
+        field = pl.concat_str(pl.lit("seen_by."), pl.col("key"))
+        part.receipts_bad = _bad(
+            located, _RECEIPT_BAD, field, pl.col("value"), _RECEIPT_PROBLEM
+        ).collect()
+    part.receipts = receipts.drop(_ANY_BAD)
+    extras = part.extras
+    rows: list[tuple[object, ...]] = [
+        (n, i, text) for n, e in extras.items() for i, text in e.messages.items()
+    ]
+    if rows:
+        messages = _with_extra(messages, found.select(PAGE, ITEM)[order], rows, _AT_KEYS)
+    part.messages = messages
+    rows = [
+        (n, i, of_quoted, index, text)
+        for n, e in extras.items()
+        for (i, of_quoted, index), text in e.attachments.items()
+    ]
+    if rows:
+        at = found[attachments.get_column(AT)].select(PAGE, ITEM)
+        at = at.hstack(attachments.select("quoted", "position"))
+        keys = {**_AT_KEYS, "quoted": pl.Boolean(), "position": pl.Int32()}
+        attachments = _with_extra(attachments, at, rows, keys)
+    part.attachments = attachments
+    rows = [
+        (n, i, index, text) for n, e in extras.items() for (i, index), text in e.reactions.items()
+    ]
+    if rows:
+        at = found[reactions.get_column(AT)].select(PAGE, ITEM).hstack(reactions.select("position"))
+        reactions = _with_extra(reactions, at, rows, {**_AT_KEYS, "position": pl.Int32()})
+    part.reactions = reactions
 
 
-def _exploded(items: pl.LazyFrame, column: pl.Expr, name: str) -> pl.LazyFrame:
-    """One row per element of the list ``column``: message_id, __row, position, element."""
+def _entries(items: pl.LazyFrame, *keys: pl.Expr) -> pl.LazyFrame:
+    """The ``seen_by`` entries, one row each (key, value) with their message's ``keys`` and
+    id, and the value parsed as a timestamp (``seen_at``)."""
     return (
-        items.select(
-            pl.col("id").alias("message_id"),
-            pl.col(_ROW),
-            pl.col(PAGE),
-            pl.col(ITEM),
-            column.alias(name),
+        items.select(*keys, _MESSAGE_ID.alias("id"), pl.col("seen_by").map.entries().alias("e"))
+        .explode("e", empty_as_null=False, keep_nulls=False)
+        .unnest("e")
+        .with_columns(parse_timestamp(pl.col("value")).alias("seen_at"))
+    )
+
+
+def _has_bad_values(items: pl.DataFrame, messages: pl.DataFrame) -> bool:
+    """Whether a value :func:`_value_checks` checks is bad: set in the page, and null once
+    derived (a flag outside 0/1/true/false, a timestamp that does not parse)."""
+    pairs = [(items.get_column(flag), messages.get_column(flag)) for flag in FLAGS]
+    pairs.append((items.get_column("timestamp"), messages.get_column("timestamp")))
+    for name, field in _flattened_fields():
+        if field == "timestamp":
+            raw = items.get_column(name).struct.field(field)
+            pairs.append((raw, messages.get_column(f"{name}_{field}")))
+    return any(derived.null_count() > raw.null_count() for raw, derived in pairs)
+
+
+# -- the parts put together: the checks in fetch order, then each table sorted ---------------
+
+
+def _empty_part_tables(context: _Context) -> dict[str, pl.DataFrame]:
+    messages = table_schema("messages")
+    if not context.include_original:
+        messages = pl.Schema({k: v for k, v in messages.items() if k != "original"})
+    at = {AT: pl.Int32()}
+    return {
+        "messages": pl.DataFrame(schema=messages),
+        "attachments": pl.DataFrame(schema={**at, **table_schema("attachments")}),
+        "reactions": pl.DataFrame(schema={**at, **table_schema("reactions")}),
+        "seen_by": pl.DataFrame(schema={**at, **table_schema("seen_by")}),
+    }
+
+
+def _concat(frames: list[pl.DataFrame], empty: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(frames, rechunk=False) if frames else empty
+
+
+def _taken(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame``'s ``rows``, in that order, a column at a time: each column is rechunked (a
+    gather from one chunk is several times faster), taken, and dropped from ``frame``, so
+    what is held at once is the table and one column more (``frame`` is emptied)."""
+    return pl.DataFrame(
+        [frame.drop_in_place(name).rechunk().gather(rows) for name in frame.columns]
+    )
+
+
+def _bad_rows(found: list[pl.DataFrame | None]) -> pl.DataFrame:
+    frames = [frame for frame in found if frame is not None and frame.height]
+    if not frames:
+        return pl.DataFrame(
+            schema={
+                PAGE: pl.Int32,
+                ITEM: pl.Int32,
+                "message_id": pl.String,
+                "field": pl.String,
+                "value": pl.String,
+                "problem": pl.String,
+            }
         )
-        .filter(pl.col(name).list.len() > 0)
-        .with_columns(pl.int_ranges(pl.col(name).list.len(), dtype=pl.Int32).alias("position"))
-        .explode(name, "position")
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def _ranked(keys: pl.DataFrame, total: int) -> tuple[pl.Series, pl.Series]:
+    """The kept items in (timestamp, id) order, as positions among every item read, and the
+    rank of each item read (null for those left out)."""
+    order = keys.select(pl.arg_sort_by(_TS, "id", nulls_last=True)).to_series()
+    positions = keys.get_column(_G).gather(order)
+    rank = pl.Series(_ROW, [None] * total, dtype=pl.UInt32).scatter(
+        positions, pl.int_range(positions.len(), dtype=pl.UInt32, eager=True)
     )
+    return positions, rank
 
 
-def _attachments(items: pl.LazyFrame, extras: Mapping[int, Extras]) -> pl.DataFrame:
-    own = _exploded(items, pl.col("attachments"), "a").with_columns(quoted=pl.lit(value=False))
-    quoted = _exploded(items, pl.col("quoted").struct.field("attachments"), "a").with_columns(
-        quoted=pl.lit(value=True)
+def _sorted_children(
+    frames: list[pl.DataFrame],
+    offsets: list[int],
+    rank: pl.Series,
+    by: list[str],
+    empty: pl.DataFrame,
+) -> pl.DataFrame:
+    """The rows of the kept items, in their items' rank order, then by ``by``."""
+    found = _concat(frames, empty)
+    at = pl.concat(
+        [
+            frame.get_column(AT).cast(pl.UInt32) + offset
+            for frame, offset in zip(frames, offsets, strict=True)
+        ]
+        or [pl.Series(AT, [], dtype=pl.UInt32)]
     )
-    rows = [
-        (n, position, of_quoted, index, text)
-        for n, e in extras.items()
-        for (position, of_quoted, index), text in e.attachments.items()
-    ]
-    keys = {**_AT, "quoted": pl.Boolean(), "position": pl.Int32()}
-    derived = (
-        pl.concat([own, quoted])
-        .sort(_ROW, "quoted", "position")
-        .unnest("a")
-        .with_columns(
-            pl.col("size").struct.field("width").alias("width"),
-            pl.col("size").struct.field("height").alias("height"),
-            *[epoch_to_datetime(pl.col(c)) for c in ("url_expires_at", "starts_at", "expires_at")],
-        )
-    )
-    return _final(_with_extra(derived, rows, keys), table_schema("attachments"))
-
-
-def _reactions(items: pl.LazyFrame, extras: Mapping[int, Extras]) -> pl.DataFrame:
-    rows = [
-        (n, position, index, text)
-        for n, e in extras.items()
-        for (position, index), text in e.reactions.items()
-    ]
-    keys = {**_AT, "position": pl.Int32()}
-    derived = _exploded(items, pl.col("reactions"), "r").sort(_ROW, "position").unnest("r")
-    return _final(_with_extra(derived, rows, keys), table_schema("reactions"))
-
-
-def _seen_by(entries: pl.LazyFrame) -> pl.DataFrame:
-    rows = entries.sort(_ROW, maintain_order=True).select(
-        pl.col("id").alias("message_id"),
-        pl.col("key").alias("attendee_id"),
-        (pl.col("value") != "false").alias("seen"),
-        pl.col("seen_at"),
-    )
-    return _final(rows, table_schema("seen_by"))
+    frames.clear()
+    found.drop_in_place(AT)
+    ranks = rank.gather(at)
+    keys = pl.DataFrame([ranks, *[found.get_column(name) for name in by]])
+    order = keys.select(pl.arg_sort_by(_ROW, *by, nulls_last=True, maintain_order=True)).to_series()
+    return _taken(found, order.head(ranks.len() - ranks.null_count()))
 
 
 def _pages(pages: object) -> Iterable[object]:
@@ -495,6 +720,80 @@ def _hinted(error: InvalidResponseError) -> InvalidResponseError:
     return error
 
 
+def _assemble(
+    parts: list[_Part],
+    state: _State,
+    keep: Mapping[int, tuple[int, ...]],
+    seen: SeenIds | None,
+    context: _Context,
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The four tables from the groups' parts: the checks in fetch order (raising for the
+    first bad value; under quarantine, setting aside every message with one), then each
+    table in order. Also the kept items (``PAGE``, ``ITEM``, ``id``)."""
+    empty = _empty_part_tables(context)
+    offsets = [0]
+    for part in parts:
+        offsets.append(offsets[-1] + part.keys.height)
+    total = offsets.pop()
+    keys = pl.concat([part.keys for part in parts] or [_empty_keys()]).with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_G)
+    )
+    if state.aside:  # a message whose id is the problem has none: it cannot be "first"
+        no_id = [
+            code(page, position)
+            for (page, position), (message_id, _, _) in state.aside.found.items()
+            if message_id is None
+        ]
+        if no_id:
+            keys = keys.with_columns(
+                pl.when(CODE.is_in(no_id)).then(None).otherwise(pl.col("id")).alias("id")
+            )
+    keys = _check_ids(_kept(keys, keep), state)
+    keys = _first_fetched(keys, seen)
+    if state.aside:  # of the messages set aside, those not dropped as repeats
+        held = keys.filter(CODE.is_in(state.aside.codes())).select(PAGE, ITEM)
+        state.rejected += held.iter_rows()
+        keys = _without(keys, held)
+    for found in ([part.values_bad for part in parts], [part.receipts_bad for part in parts]):
+        bad = _first_bad(_among(_bad_rows(found), keys), state)
+        state.rejected += bad.iter_rows()
+        keys = _without(keys, bad)
+    names = ("messages", "attachments", "reactions", "seen_by")
+    frames = {name: [part.take(name) for part in parts] for name in names}
+    if keys.height == total and _one_after_another(parts, keys):
+        tables = {
+            name: _concat(found[::-1], empty[name]).drop(AT, strict=False)
+            for name, found in frames.items()
+        }
+        return tables, keys
+    positions, rank = _ranked(keys, total)
+    where = pl.concat(
+        [part.sorted_rows() + offset for part, offset in zip(parts, offsets, strict=True)]
+        or [pl.Series([], dtype=pl.UInt32)]
+    )
+    tables = {
+        "messages": _taken(_concat(frames["messages"], empty["messages"]), where.gather(positions))
+    }
+    for name in names[1:]:
+        by = _CHILD_ORDER["receipts" if name == "seen_by" else name]
+        tables[name] = _sorted_children(frames[name], offsets, rank, by, empty[name])
+    return tables, keys
+
+
+def _one_after_another(parts: list[_Part], keys: pl.DataFrame) -> bool:
+    """Whether the parts' messages, one part after another from the last fetched, are in
+    (timestamp, id) order: each part's earliest message is later than the next part's
+    latest (no message without a timestamp)."""
+    if keys.get_column(_TS).null_count():
+        return False
+    bounds = [part.bounds for part in parts if part.bounds is not None]
+    return all(earliest > latest for (earliest, _), (_, latest) in itertools.pairwise(bounds))
+
+
+def _empty_keys() -> pl.DataFrame:
+    return pl.DataFrame(schema={**_AT_KEYS, "id": pl.String(), _TS: pl.Datetime("ms", "UTC")})
+
+
 @dataclass
 class _Built:
     frames: ChatFrames
@@ -508,43 +807,74 @@ def _build(
     seen: SeenIds | None,
     quarantine: bool,
 ) -> _Built:
-    read, flagged = read_all(pages, schema, quarantine=quarantine)
+    context = _Context(schema, include_original, quarantine)
+    parts = read_groups(
+        pages, schema, functools.partial(_derive, context=context), quarantine=quarantine
+    )
+    read = [page for part in parts for page in part.pages]
     bodies = {page.number: page.raw for page in read}
     keep = {page.number: page.keep for page in read if page.keep is not None}
+    decoded = [number for part in parts for number in part.decoded]
     state = _State(bodies, item_dtype(schema), quarantine)
     for page in read:
         state.aside.add_problems(page.number, page.rejected)
+    for part in parts:  # values of the wrong JSON type first, as if searched all at once
+        if isinstance(part.failure, InvalidResponseError):
+            raise part.failure
+        if part.wire_error is not None:
+            found = part.wire_error
+            raise _grammar_first(decoded, state, schema, before=found.page) or found
+        for number, problems in (part.wire or {}).items():
+            state.aside.add_problems(number, problems)
+    extras = {number: found for part in parts for number, found in part.extras.items()}
     try:
-        items = items_frame(read, schema)
-        del read  # ``items`` holds what the per-page parses held
-        flagged.sort()
-        if quarantine:
-            for number, problems in wire_problems(bodies, items, schema, flagged).items():
-                state.aside.add_problems(number, problems)
-        else:
-            error = first_wire_problem(bodies, items, schema, flagged)
-            if error is not None:
-                raise error
-        extras = {number: found for number in flagged if (found := page_extras(bodies[number]))}
-        lazy, entries = _checked(items, state, keep, seen)
-        if not quarantine:
-            # Every value is checked: nothing quotes the bodies any more. Freeing them before
-            # deriving lowers the peak by their size when the caller streams its pages.
-            del bodies, items
-        tables = {
-            "messages": _messages(lazy, include_original, extras),
-            "attachments": _attachments(lazy, extras),
-            "reactions": _reactions(lazy, extras),
-            "seen_by": _seen_by(entries),
-        }
+        for part in parts:
+            if part.failure is not None:
+                raise part.failure
+        tables, kept = _assemble(parts, state, keep, seen, context)
+        del parts
         rejects = empty_rejects()
         if quarantine:
-            tables = _set_aside_by_models(tables, lazy, state)
+            tables = _set_aside_by_models(tables, kept.lazy(), state)
             rejects = rejects_table(state.aside, state.rejected, state.bodies)
     except pl.exceptions.PolarsError as exc:
         raise InvalidResponseError(f"the tables could not be built: {exc}") from exc
+    except InvalidResponseError:
+        earlier = None if quarantine else _grammar_first(decoded, state, schema)
+        if earlier is None:
+            raise
+        raise earlier from None
+    if not quarantine:  # a page whose wrong ids no kept message carries is still an error
+        earlier = _grammar_first([number for number in decoded if number in keep], state, schema)
+        if earlier is not None:
+            raise earlier
     frames = ChatFrames(**tables, rejects=rejects)
     return _Built(frames, [found.counts for found in extras.values()])
+
+
+def _grammar_first(
+    decoded: Sequence[int], state: _State, schema: pl.Schema, before: int | None = None
+) -> InvalidResponseError | None:
+    """The first value of the wrong JSON type, or thing wrong with a page, that the search
+    of the screen names on the pages the decoder took but the grammar flags (before page
+    ``before``), as if the grammar had screened them (:mod:`~postpress_frames.tables.decoder`).
+
+    On such a page only the ids can be wrong, and the build checks them on the messages it
+    keeps anyway, so this is looked for only on the way to an error, or on the pages of
+    which a Page keeps some messages.
+    """
+    if before is not None:
+        decoded = [number for number in decoded if number < before]
+    bodies = ((number, state.bodies[number]) for number in decoded)
+    for number in [n for batch in batches(bodies) for n in unmatched(batch)]:
+        raw = state.bodies[number]
+        items = items_alone(number, raw, schema)
+        found = (
+            None if items is None else first_wire_problem({number: raw}, items, schema, [number])
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def frames_from_pages(

@@ -1,22 +1,31 @@
 """Reading pages: each body is parsed once by ``polars.read_json`` with the wire schema.
 
-Pages are read in order on a few threads (polars releases the GIL), at most a few pages
-ahead of the consumer; the same threads match the bodies against the screen's grammar
-(:mod:`~postpress_frames.tables.screen`), which flags the pages with unlisted fields or
-values ``read_json`` would coerce. A page polars cannot read is diagnosed
+Pages are read in order on a few threads (polars releases the GIL), in groups of about
+:data:`GROUP_BYTES`, at most a few groups ahead of the consumer; within a group a few pages
+of about :data:`READ_BYTES` are read per ``read_json`` call, and each page is screened right
+after, while its bytes are still in the processor's caches: the strict decoder
+(:mod:`~postpress_frames.tables.decoder`) takes most pages, and the screen's grammar
+(:mod:`~postpress_frames.tables.screen`) decides for the others, flagging those with unlisted
+fields or values ``read_json`` would coerce. Each group is then handed to the caller's
+``derive``, on the same thread, and its parse is dropped: a build holds its tables and a few
+groups, never every page parsed at once.
+
+A page polars cannot read is diagnosed
 (:func:`~postpress_frames.tables.locate.diagnose`): the error names the page. With
 ``quarantine=True``, a page whose messages polars cannot read is read again without them:
 each is replaced by a stub holding only its id (so "first fetched wins" still sees it) and
 listed in :attr:`ReadPage.rejected`.
 
 >>> from postpress_frames.tables.wire import wire_schema
->>> read, flagged = read_all([b'{"items": [{"id": "m1"}], "cursor": null}'], wire_schema())
->>> items_frame(read, wire_schema()).select("id", PAGE, ITEM).row(0), flagged
-(('m1', 1, 0), [])
->>> read, _ = read_all([b'{"items": [{"id": "m1", "text": {}}, {"id": "m2"}]}'], wire_schema(),
-...                    quarantine=True)
->>> read[0].rejected
-((0, 'm1', 'text', 'expected a string, got an object'),)
+>>> def itself(group: Group) -> Group:
+...     return group
+>>> [group] = read_groups([b'{"items": [{"id": "m1"}], "cursor": null}'], wire_schema(), itself)
+>>> group.items.select("id", PAGE, ITEM).row(0), group.flagged, group.decoded
+(('m1', 1, 0), (), (1,))
+>>> body = b'{"items": [{"id": "m1", "text": {}}, {"id": "m2"}]}'
+>>> [group] = read_groups([body], wire_schema(), itself, quarantine=True)
+>>> group.pages[0].rejected, group.flagged
+(((0, 'm1', 'text', 'expected a string, got an object'),), (1,))
 """
 
 from __future__ import annotations
@@ -24,39 +33,57 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import polars as pl
 
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
+from postpress_frames.tables.decoder import RAW, decodes
 from postpress_frames.tables.locate import Problem, diagnose, find_problems, item_spans
-from postpress_frames.tables.screen import unmatched
+from postpress_frames.tables.screen import reading_as_numbers, unmatched
 from postpress_frames.tables.wire import ITEM, PAGE, item_dtype
 
 if TYPE_CHECKING:
     from postpress_frames.api.client import Page
 
-__all__ = ["PageLike", "ReadPage", "items_frame", "read_all", "to_bytes"]
+__all__ = ["AT", "Group", "PageLike", "ReadPage", "items_alone", "read_groups", "to_bytes"]
 
 #: What ``frames_from_pages`` accepts per page: the body bytes (or text), a parsed body,
 #: or a :class:`~postpress_frames.api.client.Page` (its ``raw`` bytes are read).
 PageLike: TypeAlias = "bytes | bytearray | memoryview | str | Mapping[str, Any] | Page"
 
 
+#: A row's position in its group's ``items`` (bookkeeping, like ``PAGE`` and ``ITEM``).
+AT: Final = "__at"
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class ReadPage:
-    """One parsed page: ``items`` is one row, the page's list of item structs."""
+    """One page read: its number, its body and what to keep of it."""
 
     number: int
-    items: pl.Series
     raw: bytes  # kept until every value is checked (errors quote the JSON value)
     #: Positions of ``raw``'s items to keep (a Page's ``new_positions``); None: all.
     keep: tuple[int, ...] | None = None
     #: Messages polars could not read, read as stubs (``quarantine=True`` only).
     rejected: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A few pages read together: their items, and what the screen found."""
+
+    pages: tuple[ReadPage, ...]
+    #: Every item of the pages, in fetch order: the wire fields plus ``PAGE`` and ``ITEM``.
+    items: pl.DataFrame
+    #: The pages the grammar does not match, or with messages read as stubs (in order).
+    flagged: tuple[int, ...]
+    #: The pages the decoder took (the grammar did not run on them), in order.
+    decoded: tuple[int, ...]
 
 
 def _positions(number: int, positions: object) -> tuple[int, ...] | None:
@@ -116,19 +143,15 @@ def _items(raw: bytes, schema: pl.Schema) -> pl.Series | None:
 
 def _read_page(
     number: int, raw: bytes, keep: tuple[int, ...] | None, schema: pl.Schema, quarantine: bool
-) -> ReadPage:
-    """Parse one page; every failure becomes an InvalidResponseError naming the page.
-
-    Only ``read_json`` runs per page: each further polars call on a small frame costs a
-    fixed overhead that, over hundreds of pages, outweighs the work itself.
-    """
+) -> tuple[ReadPage, pl.Series]:
+    """Parse one page; every failure becomes an InvalidResponseError naming the page."""
     cause: Exception | None = None
     try:
         items = _items(raw, schema)
     except Exception as exc:  # the one choke point for polars' parse errors
         items, cause = None, exc
     if items is not None:
-        return ReadPage(number, items, raw, keep)
+        return ReadPage(number, raw, keep), items
     if quarantine:
         return _read_aside(number, raw, keep, schema, cause)
     error = diagnose(number, raw, item_dtype(schema), cause)
@@ -141,7 +164,7 @@ def _read_aside(
     keep: tuple[int, ...] | None,
     schema: pl.Schema,
     cause: Exception | None,
-) -> ReadPage:
+) -> tuple[ReadPage, pl.Series]:
     """A page polars could not read, read again with its bad messages replaced by stubs.
 
     Raises the page's error when what is wrong is not about its messages (not JSON, no
@@ -161,7 +184,7 @@ def _read_aside(
         except Exception as exc:  # still unreadable: the page's own error below
             items, cause = None, exc
         if items is not None:
-            return ReadPage(number, items, raw, keep, tuple(problems))
+            return ReadPage(number, raw, keep, tuple(problems)), items
     error = diagnose(number, raw, item_dtype(schema), cause)
     raise error from cause
 
@@ -171,103 +194,151 @@ def _stub(message_id: str | None) -> str:
     return "{}" if message_id is None else json.dumps({"id": message_id})
 
 
-#: Bytes of page bodies read per ``read_json`` call: each call converts the wire schema
-#: (about 0.3 ms), so pages are read a few at a time, as one JSON array.
-READ_BYTES: Final = 4 << 20
+#: Bytes of page bodies read per ``read_json`` call, as one JSON array: each call converts
+#: the wire schema (about 0.3 ms), but a larger call is slower per byte (its parse no
+#: longer fits in the processor's caches).
+READ_BYTES: Final = 2 << 20
+#: Bytes of page bodies in a group, derived at once: each group costs its derivation a
+#: fixed overhead; a larger one holds more memory at once.
+GROUP_BYTES: Final = 8 << 20
 
 _Pending = tuple[int, bytes, tuple[int, ...] | None]  # (page number, body, positions kept)
 
 
+def _joined(batch: list[_Pending]) -> bytes:
+    """The bodies as one JSON array (one copy: ``read_json`` reads a few pages at once)."""
+    parts = [b"["]
+    for _, raw, _ in batch:
+        parts += (raw, b",")
+    parts[-1] = b"]"
+    return b"".join(parts)
+
+
+def _read_joined(joined: bytes, size: int, schema: pl.Schema) -> pl.Series | None:
+    """The ``items`` of ``size`` pages joined by :func:`_joined`, one row each, read with one
+    ``read_json`` call; None when that fails (each page is then read alone: the page at
+    fault is named)."""
+    try:
+        body = pl.read_json(joined, schema=schema)
+    except Exception:  # one page cannot be read: each is read alone
+        return None
+    column = body.get_column("items")
+    if body.height != size or column.null_count():
+        return None  # a body that is not one object with items: read it alone
+    return column
+
+
 def _read_batch(
     batch: list[_Pending], schema: pl.Schema, quarantine: bool
-) -> tuple[list[ReadPage], list[int]]:
-    """Read a few pages with one ``read_json`` call (each on its own when that fails: the
-    page at fault is then named); also those the screen's grammar flags."""
-    column: pl.Series | None = None
-    if len(batch) > 1:
-        joined = b"[" + b",".join(raw for _, raw, _ in batch) + b"]"
-        try:
-            body = pl.read_json(joined, schema=schema)
-            column = body.get_column("items")
-            if body.height != len(batch) or column.null_count():
-                column = None  # a body that is not one object with items: read it alone
-        except Exception:  # one page cannot be read: each is read alone below
-            column = None
-        del joined
+) -> tuple[list[ReadPage], pl.Series, list[bool]]:
+    """Read a few pages with one ``read_json`` call (each alone when that fails), and say
+    which the decoder takes (:func:`~postpress_frames.tables.decoder.decodes`): done while
+    the bodies are still in the processor's caches."""
+    column = _read_joined(_joined(batch), len(batch), schema) if len(batch) > 1 else None
     if column is not None:
-        read = [
-            ReadPage(number, column.slice(i, 1), raw, keep)
-            for i, (number, raw, keep) in enumerate(batch)
-        ]
+        read = [ReadPage(number, raw, keep) for number, raw, keep in batch]
     else:
-        read = [_read_page(number, raw, keep, schema, quarantine) for number, raw, keep in batch]
-    flagged = unmatched([(number, raw) for number, raw, _ in batch])
+        pairs = [_read_page(number, raw, keep, schema, quarantine) for number, raw, keep in batch]
+        read = [page for page, _ in pairs]
+        column = pl.concat([items for _, items in pairs], rechunk=False)
+    return read, column, [decodes(raw) for _, raw, _ in batch]
+
+
+def _group_items(column: pl.Series, numbers: list[int]) -> pl.DataFrame:
+    """The items of a few pages (``column``: one list of items a page) with PAGE and ITEM."""
+    positions = pl.DataFrame(
+        {PAGE: pl.Series(numbers, dtype=pl.Int32), "n": column.list.len()}
+    ).select(
+        pl.col(PAGE).repeat_by("n").explode(empty_as_null=False, keep_nulls=False),
+        pl.int_ranges("n", dtype=pl.Int32)
+        .explode(empty_as_null=False, keep_nulls=False)
+        .alias(ITEM),
+    )
+    items = column.explode(empty_as_null=False, keep_nulls=False).struct.unnest()
+    return items.hstack(positions.get_columns())
+
+
+def _read_group(group: list[_Pending], schema: pl.Schema, quarantine: bool) -> Group:
+    """Read and screen a group of pages, a batch of about :data:`READ_BYTES` at a time."""
+    read: list[ReadPage] = []
+    columns: list[pl.Series] = []
+    decoded: list[int] = []
+    untrusted: list[tuple[int, bytes]] = []
+    for batch in _split(group, READ_BYTES):
+        pages, column, took = _read_batch(batch, schema, quarantine)
+        read += pages
+        columns.append(column)
+        for (number, raw, _), ok in zip(batch, took, strict=True):
+            if ok:
+                decoded.append(number)
+            else:
+                untrusted.append((number, raw))
+    column = pl.concat(columns, rechunk=False)
+    items = _group_items(column, [page.number for page in read])
+    odd = reading_as_numbers(items, RAW) & set(decoded) if decoded else set()  # not decoded
+    if odd:
+        untrusted += [(number, raw) for number, raw, _ in group if number in odd]
+        decoded = [number for number in decoded if number not in odd]
+    flagged = unmatched(sorted(untrusted))
     flagged += [page.number for page in read if page.rejected and page.number not in flagged]
-    return read, flagged
+    return Group(tuple(read), items, tuple(sorted(flagged)), tuple(decoded))
 
 
-def _batches(pages: Iterable[object]) -> Iterator[list[_Pending]]:
-    """The pages as bodies, in batches of about :data:`READ_BYTES`."""
+def items_alone(number: int, raw: bytes, schema: pl.Schema) -> pl.DataFrame | None:
+    """The items of one page read again on its own, with ``PAGE`` and ``ITEM`` (None when
+    ``read_json`` cannot read it)."""
+    try:
+        column = _items(raw, schema)
+    except Exception:  # its error was raised when it was read first
+        return None
+    return None if column is None else _group_items(column, [number])
+
+
+def _split(pending: Iterable[_Pending], size: int) -> Iterator[list[_Pending]]:
+    """The pages in batches of about ``size`` bytes of bodies."""
     batch: list[_Pending] = []
-    size = 0
-    for number, page in enumerate(pages, start=1):
-        raw, keep = to_bytes(number, page)
-        batch.append((number, raw, keep))
-        size += len(raw)
-        if size >= READ_BYTES:
+    total = 0
+    for page in pending:
+        batch.append(page)
+        total += len(page[1])
+        if total >= size:
             yield batch
-            batch, size = [], 0
+            batch, total = [], 0
     if batch:
         yield batch
 
 
-def read_all(
-    pages: Iterable[object], schema: pl.Schema, *, quarantine: bool = False
-) -> tuple[list[ReadPage], list[int]]:
-    """Read pages in order on a few threads; also the pages the screen's grammar flagged."""
+def _pending(pages: Iterable[object]) -> Iterator[_Pending]:
+    for number, page in enumerate(pages, start=1):
+        raw, keep = to_bytes(number, page)
+        yield number, raw, keep
+
+
+def read_groups(
+    pages: Iterable[object],
+    schema: pl.Schema,
+    derive: Callable[[Group], _T],
+    *,
+    quarantine: bool = False,
+) -> list[_T]:
+    """Read pages in order on a few threads, a group at a time; ``derive`` turns each group
+    into what the caller keeps, on the group's thread (what it returns, in page order)."""
     workers = max(1, min(4, os.cpu_count() or 1))
-    results: list[ReadPage] = []
-    flagged: list[int] = []
+    results: list[_T] = []
+
+    def task(group: list[_Pending]) -> _T:
+        return derive(_read_group(group, schema, quarantine))
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="postpress-pages") as pool:
-        pending: deque[Future[tuple[list[ReadPage], list[int]]]] = deque()
-
-        def collect() -> None:
-            read, found = pending.popleft().result()
-            results.extend(read)
-            flagged.extend(found)
-
+        pending: deque[Future[_T]] = deque()
         try:
-            for batch in _batches(pages):
-                pending.append(pool.submit(_read_batch, batch, schema, quarantine))
+            for batch in _split(_pending(pages), GROUP_BYTES):
+                pending.append(pool.submit(task, batch))
                 if len(pending) > workers:
-                    collect()
+                    results.append(pending.popleft().result())
             while pending:
-                collect()
+                results.append(pending.popleft().result())
         finally:
             for future in pending:
                 future.cancel()
-    return results, flagged
-
-
-def _empty_items(schema: pl.Schema) -> pl.DataFrame:
-    fields = {f.name: f.dtype for f in item_dtype(schema).fields}
-    return pl.DataFrame(schema={**fields, PAGE: pl.Int32, ITEM: pl.Int32})
-
-
-def items_frame(read: list[ReadPage], schema: pl.Schema) -> pl.DataFrame:
-    """All pages' items as one frame, in fetch order, with ``PAGE`` and ``ITEM`` columns."""
-    if not read:
-        return _empty_items(schema)
-    pages = pl.DataFrame(
-        {
-            PAGE: pl.Series([page.number for page in read], dtype=pl.Int32),
-            "items": pl.concat([page.items for page in read], rechunk=False),
-        }
-    )
-    return (
-        pages.lazy()
-        .with_columns(pl.int_ranges(pl.col("items").list.len(), dtype=pl.Int32).alias(ITEM))
-        .explode("items", ITEM, empty_as_null=False, keep_nulls=False)
-        .unnest("items")
-        .collect()
-    )
+    return results

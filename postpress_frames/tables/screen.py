@@ -12,7 +12,8 @@ suspect pages are found cheaply, and only those are parsed again in Python:
   digits where the page says integer, a string where it says string, 0/1/true/false or
   "0"/"1" for the flags, ...). One polars call per batch of about :data:`SEARCH_BYTES` of
   bodies, one pass over the bytes; a page that matches has no unlisted field and no value of
-  the wrong JSON type, and is done;
+  the wrong JSON type, and is done. The reader matches only the bodies the strict decoder
+  does not take (:mod:`~postpress_frames.tables.decoder`, which says where the two differ);
 * a page that does not match (an unlisted key, a key spelled with escapes, a value of the
   wrong type) has its unlisted fields collected (:mod:`~postpress_frames.tables.unlisted`),
   and is searched for a key of an integer, float, string-list or flag field followed by a
@@ -59,6 +60,7 @@ __all__ = [
     "SEARCH_BYTES",
     "batches",
     "first_wire_problem",
+    "reading_as_numbers",
     "search",
     "unmatched",
     "wire_problems",
@@ -256,6 +258,33 @@ def _any_reads_as_number(values: pl.Expr) -> pl.Expr:
         | (values == "false")
     )
     return values.filter(maybe).str.contains(_NUMBER_TEXT).any()
+
+
+def _reads_as_number(values: pl.Expr) -> pl.Expr:
+    """Where a value reads like a JSON number or boolean (the regex runs on the few values
+    a comparison lets through: ``true``, ``false``, and those from ``-`` to ``9``)."""
+    maybe = (
+        values.is_between(pl.lit("-"), pl.lit(":"), closed="left")
+        | (values == "true")
+        | (values == "false")
+    )
+    return maybe & values.str.contains(_NUMBER_TEXT)
+
+
+def reading_as_numbers(items: pl.DataFrame, fields: Iterable[str]) -> set[int]:
+    """The pages (``PAGE`` of ``items``) where one of the string ``fields`` of a message reads
+    like a JSON number or boolean: ``read_json`` writes either as its text, so only the page
+    body says which it was.
+
+    >>> items = pl.DataFrame({PAGE: [1, 2], "text": ["12", "hi"]})
+    >>> reading_as_numbers(items, ["text"])
+    {1}
+    """
+    found = [_reads_as_number(pl.col(name)) for name in fields if name in items.columns]
+    if not found:
+        return set()
+    pages = items.select(pl.col(PAGE).filter(pl.any_horizontal(found)).unique())
+    return set(pages.get_column(PAGE).to_list())
 
 
 def _suspect_pages(

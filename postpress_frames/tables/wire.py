@@ -206,7 +206,7 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     datetime.datetime(2026, 5, 17, 9, 42, 11, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
     """
     return _expr(expr).str.to_datetime(
-        TIMESTAMP_FORMAT, time_unit="ms", time_zone="UTC", strict=False
+        TIMESTAMP_FORMAT, time_unit="ms", time_zone="UTC", strict=False, cache=False
     )
 
 
