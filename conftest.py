@@ -20,3 +20,7 @@ def _doctest_in_tmp_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         yield
     finally:
         os.chdir(before)
+
+
+# The local S3 server's fixtures (s3_server, s3_root) for every test module.
+pytest_plugins = ["tests.s3server"]

@@ -21,12 +21,29 @@ notes.txt: is a file, not a folder; refusing to replace it with a fetch folder (
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol, Self, TypeVar
 
 from postpress_frames._exceptions import StorageError
 
-__all__ = ["check_file_target", "check_folder_target", "listing"]
+__all__ = ["Folder", "check_file_target", "check_folder_target", "listing"]
+
+
+class Folder(Protocol):
+    """What a folder target must answer: a local ``Path``, or a key on an object store
+    (:class:`~postpress_frames.storage.store.ObjectPath`)."""
+
+    @property
+    def name(self) -> str: ...
+    def exists(self) -> bool: ...
+    def is_dir(self) -> bool: ...
+    def is_file(self) -> bool: ...
+    def is_symlink(self) -> bool: ...
+    def iterdir(self) -> Iterator[Self]: ...
+
+
+F = TypeVar("F", bound=Folder)
 
 _SHOWN = 3  # names of foreign entries quoted in a refusal
 
@@ -37,20 +54,24 @@ def _quoted(names: Sequence[str]) -> str:
     return shown + more
 
 
-def listing(folder: Path) -> str:
+def listing(folder: Folder) -> str:
     """A few of the names in ``folder``, for an error message."""
-    with os.scandir(folder) as entries:
-        return _quoted(sorted(entry.name for entry in entries))
+    return _quoted(sorted(entry.name for entry in folder.iterdir()))
+
+
+def _lexists(path: Folder) -> bool:
+    """Whether anything is at ``path``, a dangling symbolic link included."""
+    return os.path.lexists(path) if isinstance(path, Path) else path.exists()
 
 
 def check_folder_target(
-    path: Path,
+    path: F,
     *,
     what: str,
-    ours: Callable[[Path], bool],
+    ours: Callable[[F], bool],
     replaced: bool = True,
-    foreign: Callable[[Path], Sequence[str]] | None = None,
-) -> Path:
+    foreign: Callable[[F], Sequence[str]] | None = None,
+) -> F:
     """``path`` when a folder output may be written there (absent, empty, or ``ours``).
 
     ``replaced=True`` (``write_parquet``): the folder itself is swapped for a new one, so a
@@ -58,7 +79,7 @@ def check_folder_target(
     the folder, which may be a link to one. ``foreign(path)`` names what in it is not ours
     (default: its first entries).
     """
-    if not os.path.lexists(path):
+    if not _lexists(path):
         return path
     is_folder = path.is_dir() and (not replaced or not path.is_symlink())
     if not is_folder:
@@ -72,8 +93,7 @@ def check_folder_target(
         raise StorageError(
             f"is {kind}, not a folder; refusing to {action} (choose another path)", path=path
         )
-    with os.scandir(path) as entries:
-        empty = not any(entries)
+    empty = next(iter(path.iterdir()), None) is None
     if empty or ours(path):
         return path
     names = _quoted(list(foreign(path))) if foreign is not None else listing(path)

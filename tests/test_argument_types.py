@@ -59,6 +59,7 @@ NOT_AN_OBJECT = "x"
 NOT_FRAMES = TABLE  # one polars DataFrame where the four tables (ChatFrames) are expected
 NOT_NAMES = ["Ada"]  # a list where a mapping of sender_id -> name is expected
 NOT_A_TABLE = "messages.parquet"
+NOT_OPTIONS = ["aws_region=eu-west-1"]  # a list where a mapping of option -> value is expected
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,9 @@ CASES: list[Case] = [
         scale=NOT_A_NUMBER,
     ),
     *cases(ps.scan_dataset, {}, root=NOT_A_PATH),
+    *cases(ps.scan_dataset, {"root": "s3://bucket/lake"}, storage_options=NOT_OPTIONS),
+    *cases(ps.read_chat, {"root": "s3://b/lake", "chat_id": "x"}, storage_options=NOT_OPTIONS),
+    *cases(ps.read_parquet, {"path": "s3://bucket/chat"}, storage_options=NOT_OPTIONS),
     *cases(
         ps.sender_activity,
         {"frames": FRAMES},
@@ -229,6 +233,7 @@ CASES: list[Case] = [
         progress=NOT_A_BOOL,
         on_page=NOT_CALLABLE,
         on_invalid=True,
+        storage_options=NOT_OPTIONS,
     ),
     *cases(
         ps.sync_chats,
@@ -240,16 +245,24 @@ CASES: list[Case] = [
         page_size=NOT_A_NUMBER,
         progress=NOT_A_BOOL,
         on_invalid=True,
+        storage_options=NOT_OPTIONS,
     ),
     *cases(ps.sync_chats, {"root": "lake", "client": CLIENT}, chat_ids=123),
     *cases(ps.validate_frames, {"frames": FRAMES}, frames=NOT_FRAMES, stacklevel=NOT_A_NUMBER),
-    *cases(ps.write_dataset, {"frames": FRAMES, "root": "lake"}, frames=NOT_FRAMES, root=123),
+    *cases(
+        ps.write_dataset,
+        {"frames": FRAMES, "root": "lake"},
+        frames=NOT_FRAMES,
+        root=123,
+        storage_options=NOT_OPTIONS,
+    ),
     *cases(
         ps.write_parquet,
         {"frames": FRAMES, "path": "out"},
         path=NOT_A_PATH,
         filters=NOT_A_MAPPING,
         fetched_at=NOT_A_MOMENT,
+        storage_options=NOT_OPTIONS,
     ),
     *cases(
         ps.write_report,

@@ -189,7 +189,6 @@ def test_a_commit_shows_readers_only_committed_part_files(
         check()
 
     monkeypatch.setattr(commit, "write_table", write_table)
-    monkeypatch.setattr(commit, "commit_file", commit_file)
     monkeypatch.setattr(atomic, "commit_file", commit_file)
     write_dataset(demo_frames(30, chat_id="chat_b", seed=7), lake)
     assert len(checks) == 5 + 2 * 6  # five tables written, the journal's and five renames

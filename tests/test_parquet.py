@@ -186,5 +186,5 @@ def test_write_parquet_names_a_wrong_argument_before_writing(frames, tmp_path: P
     for read in (read_parquet, read_manifest):
         with pytest.raises(ArgumentTypeError, match="path"):
             read(123)  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match="URL"):
-        write_parquet(frames, "s3://bucket/chat")
+    with pytest.raises(ConfigurationError, match="URL of a store postpress-frames does not"):
+        write_parquet(frames, "gs://bucket/chat")

@@ -293,9 +293,11 @@ def test_sync_chat_refuses_out_of_range_numbers_before_any_request(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sync_chat_refuses_a_url_root(server: FakePostpress, client: Client) -> None:
-    with pytest.raises(ConfigurationError, match="URL"):
-        sync_chat(server.chat_id, "s3://bucket/lake", client=client)
+def test_sync_chat_refuses_a_url_of_an_unsupported_store(
+    server: FakePostpress, client: Client
+) -> None:
+    with pytest.raises(ConfigurationError, match="URL of a store postpress-frames does not"):
+        sync_chat(server.chat_id, "gs://bucket/lake", client=client)
     assert server.requests == []
 
 
@@ -363,7 +365,6 @@ def test_staged_and_merged_files_are_never_seen_by_a_reader(
 
     monkeypatch.setattr(merge_module, "write_table", write_table)
     monkeypatch.setattr(commit_module, "write_table", write_table)
-    monkeypatch.setattr(commit_module, "commit_file", commit_file)
     monkeypatch.setattr(atomic, "commit_file", commit_file)
     sync_chat(server.chat_id, root, client=client, page_size=50, batch_pages=1)
     server.add_messages(server.chat_id, 120)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from postpress_frames._exceptions import StorageError
 from postpress_frames._outputs import check_file_target, check_folder_target
@@ -65,13 +65,21 @@ def _is_png(path: Path) -> bool:
         return False
 
 
-def check_fetch_folder_target(path: Path) -> Path:
+def check_fetch_folder_target(
+    path: Path | str, storage_options: dict[str, str] | None = None
+) -> Path | str:
     """``path`` when ``fetch --out`` may write its folder there.
 
     The current folder (``.``) and the folders holding it are refused even when empty:
-    replacing a folder a shell stands in would leave the shell in a deleted one.
+    replacing a folder a shell stands in would leave the shell in a deleted one. A URL is
+    checked by the library's guard (``write_parquet``'s).
     """
+    from postpress_frames.storage.parquet import check_fetch_folder_target as library_guard
     from postpress_frames.storage.parquet import is_fetch_folder
+
+    if isinstance(path, str) or storage_options:
+        library_guard(path, storage_options)
+        return path
 
     check_folder_target(Path(os.path.normpath(path)), what="a fetch folder", ours=is_fetch_folder)
     if os.path.lexists(path):
@@ -85,11 +93,12 @@ def check_fetch_folder_target(path: Path) -> Path:
     return path
 
 
-def check_dataset_target(path: Path) -> Path:
-    """``path`` when ``sync --dataset`` may write there: the library's own guard."""
+def check_dataset_target(path: Path | str, storage_options: dict[str, str] | None = None) -> Any:
+    """``path`` when ``sync --dataset`` may write there: the library's own guard. Returns
+    the location (a local path, or the ``s3://`` URL with its storage options)."""
     from postpress_frames.storage.dataset import check_dataset_target as library_guard
 
-    return library_guard(path)
+    return library_guard(path, storage_options)
 
 
 def check_demo_target(path: Path) -> Path:

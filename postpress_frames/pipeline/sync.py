@@ -42,7 +42,7 @@ from pathlib import Path
 
 import polars as pl
 
-from postpress_frames._args import as_bool, as_id_list, as_int, as_path, as_str
+from postpress_frames._args import as_bool, as_id_list, as_int, as_str
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError, InvalidResponseError
 from postpress_frames._progress import Progress
 from postpress_frames.api.client import Client
@@ -53,6 +53,7 @@ from postpress_frames.api.seen import SeenIds
 from postpress_frames.pipeline.fetch import check_client
 from postpress_frames.storage.dataset import check_dataset_target, message_count, newest_timestamp
 from postpress_frames.storage.merge import ChatUpdate
+from postpress_frames.storage.store import Location, StorageOptions, as_location
 from postpress_frames.tables.build import OnInvalid, check_on_invalid, frames_from_pages
 from postpress_frames.tables.chat_frames import ChatFrames
 
@@ -154,7 +155,7 @@ def _check_on_page(on_page: object) -> Callable[[Page], None] | None:
 
 def sync_chat(
     chat_id: str,
-    root: str | Path,
+    root: str | Path | Location,
     *,
     client: Client | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
@@ -164,6 +165,7 @@ def sync_chat(
     progress: bool = False,
     on_page: Callable[[Page], None] | None = None,
     on_invalid: OnInvalid = "raise",
+    storage_options: StorageOptions | None = None,
 ) -> SyncResult:
     """Bring ``chat_id`` in the dataset at ``root`` up to date; see the module docstring.
 
@@ -178,10 +180,13 @@ def sync_chat(
     ``include_original=False`` a :class:`~postpress_frames.ConfigurationError`, since the
     dataset's messages table always has ``original`` (it never could be synced without it).
     ``root`` must be absent, an empty folder or a dataset: a file or a folder of other files
-    is refused with a :class:`~postpress_frames.StorageError` before any request.
+    is refused with a :class:`~postpress_frames.StorageError` before any request. A URL
+    (``s3://bucket/lake``) is a dataset on an object store, reached with ``storage_options``
+    as polars takes them (see :mod:`~postpress_frames.storage.store`); the promises are the
+    same there (see :mod:`~postpress_frames.storage.commit`).
     """
     quote_chat_id(as_str(chat_id, "chat_id"))  # also refuses text that is not valid unicode
-    root = as_path(root, "root")
+    root = as_location(root, "root", storage_options)
     check_client(client)
     _check_overlap(overlap)
     check_page_size(as_int(page_size, "page_size"))
@@ -226,7 +231,7 @@ def sync_chat(
 
 def sync_chats(
     chat_ids: Iterable[str],
-    root: str | Path,
+    root: str | Path | Location,
     *,
     client: Client | None = None,
     workers: int = 4,
@@ -234,6 +239,7 @@ def sync_chats(
     page_size: int = 250,
     progress: bool = False,
     on_invalid: OnInvalid = "raise",
+    storage_options: StorageOptions | None = None,
 ) -> list[SyncResult]:
     """Sync several chats concurrently; one chat's failure does not stop or lose the others.
 
@@ -244,9 +250,10 @@ def sync_chats(
     error and leave their stored files as they were. Arguments are checked first, as
     :func:`sync_chat` checks its own (``chat_ids`` must not be a single string), and so is
     ``root``: one that is not a dataset raises its StorageError before any request.
+    ``storage_options`` are :func:`sync_chat`'s.
     """
     ids = as_id_list(chat_ids, "chat_ids")
-    root = as_path(root, "root")
+    root = as_location(root, "root", storage_options)
     check_client(client)
     as_int(workers, "workers", minimum=1)
     _check_overlap(overlap)

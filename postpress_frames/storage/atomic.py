@@ -17,13 +17,24 @@ True
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import overload
 
 from postpress_frames._args import as_path
+from postpress_frames.storage.store import (
+    Location,
+    ObjectPath,
+    fsync_dir,
+    fsync_file,
+    relative_key,
+    replace_file,
+    write_via_local,
+)
 
 __all__ = [
     "BACKUP_SUFFIX",
@@ -33,8 +44,10 @@ __all__ = [
     "is_temp_name",
     "recover_dir",
     "replace_dir_atomically",
+    "roll_forward",
     "temp_path_for",
     "write_atomic",
+    "write_journal",
 ]
 
 TMP_PREFIX = ".tmp-"
@@ -42,21 +55,13 @@ TMP_SUFFIX = ".tmp"
 BACKUP_SUFFIX = ".previous"
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (where the filesystem lets a folder be opened)."""
-    with contextlib.suppress(OSError):  # some filesystems refuse to open directories
-        _fsync_file(path)
-
-
-def temp_path_for(target: Path) -> Path:
+@overload
+def temp_path_for(target: Path) -> Path: ...
+@overload
+def temp_path_for(target: ObjectPath) -> ObjectPath: ...
+@overload
+def temp_path_for(target: Location) -> Location: ...
+def temp_path_for(target: Location) -> Location:
     """A hidden, unique sibling of ``target`` for writing before the atomic rename.
 
     Its name never ends in ``.parquet``, so no reader's glob matches it.
@@ -69,14 +74,21 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(TMP_PREFIX)
 
 
-def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
+def write_atomic(target: Location, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` then move ``tmp`` onto ``target`` atomically.
+
+    On an object store ``tmp`` is a local file, uploaded to ``target`` in one PUT (which a
+    store makes atomic).
 
     >>> write_atomic(Path("out.json"), lambda tmp: tmp.write_text("{}"))
     >>> Path("out.json").read_text()
     '{}'
     """
-    target = as_path(target, "target")
+    if not isinstance(target, ObjectPath):
+        target = as_path(target, "target")
+    if isinstance(target, ObjectPath):
+        write_via_local(target, write)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(target)
     try:
@@ -87,11 +99,45 @@ def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-def commit_file(tmp: Path, target: Path) -> None:
-    """Flush ``tmp`` to disk and rename it onto ``target`` (atomic on POSIX)."""
-    _fsync_file(tmp)
-    os.replace(tmp, target)
-    fsync_dir(target.parent)
+def write_journal(
+    root: Location, journal: Location, moves: list[tuple[Location, Location]]
+) -> None:
+    """Put the journal of ``moves`` (finished temporary file -> target, both under ``root``)
+    at ``journal``, atomically: from then on the change is decided, and
+    :func:`roll_forward` finishes it, whoever runs it."""
+    listed = [[relative_key(tmp, root), relative_key(target, root)] for tmp, target in moves]
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(listed), encoding="utf-8")
+
+    write_atomic(journal, write)
+
+
+def roll_forward(root: Location, journal: Location) -> None:
+    """Do the moves ``journal`` lists whose temporary file is still there, then delete it.
+
+    A reader and the writer may roll the same journal forward at once: a temporary file
+    that vanishes under one of them was moved by the other, which is no error.
+    """
+    moves = json.loads(journal.read_text(encoding="utf-8"))
+    for tmp, target in moves:
+        if (root / tmp).is_file():
+            folder = (root / target).parent
+            if isinstance(folder, Path) and not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                fsync_dir(folder.parent)
+            try:
+                commit_file(root / tmp, root / target)
+            except FileNotFoundError:
+                if (root / tmp).exists() or not (root / target).is_file():
+                    raise
+    journal.unlink(missing_ok=True)
+
+
+def commit_file(tmp: Location, target: Location) -> None:
+    """Put the finished ``tmp`` onto ``target``: a rename on disk, a copy on a store (see
+    :func:`~postpress_frames.storage.store.replace_file`)."""
+    replace_file(tmp, target)
 
 
 @contextlib.contextmanager
@@ -115,7 +161,7 @@ def replace_dir_atomically(target: Path) -> Iterator[Path]:
     try:
         yield staging
         for child in staging.iterdir():
-            _fsync_file(child)
+            fsync_file(child)
         fsync_dir(staging)
         backup = target.with_name(target.name + BACKUP_SUFFIX)
         if target.exists():

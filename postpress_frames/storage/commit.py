@@ -45,23 +45,19 @@ choosing, and readers read the current name.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
-from postpress_frames._args import as_path
 from postpress_frames._exceptions import ConfigurationError, StorageError
 from postpress_frames.storage.atomic import (
-    commit_file,
-    fsync_dir,
     is_temp_name,
+    roll_forward,
     temp_path_for,
-    write_atomic,
+    write_journal,
 )
 from postpress_frames.storage.layout import (
     COMMITS,
@@ -76,6 +72,15 @@ from postpress_frames.storage.layout import (
     staging_dirs,
 )
 from postpress_frames.storage.parquet import write_table
+from postpress_frames.storage.store import (
+    Location,
+    as_location,
+    entries,
+    fsync_dir,
+    is_local,
+    remove_tree,
+    write_via_local,
+)
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import REJECTS, STORED_TABLES, without_chat_id
 
@@ -100,83 +105,68 @@ Table = pl.DataFrame | pl.LazyFrame
 WRITE_ORDER = ("attachments", "reactions", "seen_by", "rejects", "messages")
 
 
-def make_dataset_folders(root: Path) -> None:
+def make_dataset_folders(root: Location) -> None:
     """Create ``root`` and its table folders, ``rejects`` included (a dataset of no chats),
     if they are not there: what write_dataset and sync_chat made reads back as a dataset even
     when it stored no chat."""
+    if isinstance(root, Path):
+        for table in STORED_TABLES:
+            (root / table).mkdir(parents=True, exist_ok=True)
+        return
+    present = {entry.name for entry in entries(root)}  # one listing, no PUT when all are there
     for table in STORED_TABLES:
-        (root / table).mkdir(parents=True, exist_ok=True)
+        if table not in present:
+            (root / table).mkdir(parents=True, exist_ok=True)
 
 
-def write_hidden(root: Path, chat_id: str, table: str, frame: Table) -> Path:
+def write_hidden(root: Location, chat_id: str, table: str, frame: Table) -> Location:
     """Write ``frame`` to a temporary file in the chat's commit folder; return that file.
 
-    A LazyFrame is streamed to the file (see :func:`~postpress_frames.storage.parquet.write_table`).
+    A LazyFrame is streamed to the file (see :func:`~postpress_frames.storage.parquet.write_table`);
+    on an object store to a local file first, then uploaded whole.
     """
     folder = commit_dir(root, chat_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    if is_local(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(folder / f"{table}.parquet")
     try:
-        write_table(frame, tmp)
+        write_via_local(tmp, lambda path: write_table(frame, path))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
 
 
-def _drop_empty(folder: Path) -> None:
-    """Remove ``folder`` if it is empty (a chat's commit folder once its work is done)."""
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+def _drop_empty(folder: Location) -> None:
+    """Remove ``folder`` if it is empty (a chat's commit folder once its work is done); an
+    object store has no empty folders to remove."""
+    if is_local(folder):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
-def _roll_forward(root: Path, journal: Path) -> None:
-    """Do the renames ``journal`` lists whose temporary file is still there, then drop it.
-
-    A reader and the writer may roll the same journal forward at once: a temporary file
-    that vanishes under one of them was renamed by the other, which is no error.
-    """
-    moves = json.loads(journal.read_text(encoding="utf-8"))
-    for tmp, target in moves:
-        if (root / tmp).is_file():
-            folder = (root / target).parent
-            if not folder.is_dir():
-                folder.mkdir(parents=True, exist_ok=True)
-                fsync_dir(folder.parent)
-            try:
-                commit_file(root / tmp, root / target)
-            except FileNotFoundError:
-                if (root / tmp).exists() or not (root / target).is_file():
-                    raise
-    journal.unlink(missing_ok=True)
+def _roll_forward(root: Location, journal: Location) -> None:
+    """Finish the commit ``journal`` decided (:func:`~.atomic.roll_forward`), then drop the
+    chat's emptied commit folder."""
+    roll_forward(root, journal)
     if journal.parent.parent.name == COMMITS:
         _drop_empty(journal.parent)
 
 
-def commit_chat(root: Path, chat_id: str, written: Mapping[str, Path]) -> None:
+def commit_chat(root: Location, chat_id: str, written: Mapping[str, Location]) -> None:
     """Move a chat's fully written temporary table files into place, as one unit.
 
     ``written`` maps every table to its temporary file (from :func:`write_hidden`). The
     journal of the renames is committed first: from then on the change is decided, and a
     crash is finished by :func:`recover_chat`.
     """
-    moves = [
-        [
-            written[table].relative_to(root).as_posix(),
-            part_file(root, table, chat_id).relative_to(root).as_posix(),
-        ]
-        for table in WRITE_ORDER
-    ]
+    moves = [(written[table], part_file(root, table, chat_id)) for table in WRITE_ORDER]
     journal = journal_path(root, chat_id)
-
-    def write_journal(tmp: Path) -> None:
-        tmp.write_text(json.dumps(moves), encoding="utf-8")
-
-    write_atomic(journal, write_journal)
+    write_journal(root, journal, moves)
     _roll_forward(root, journal)
 
 
-def write_chat(root: str | Path, chat_id: str, tables: Mapping[str, Table]) -> None:
+def write_chat(root: str | Location, chat_id: str, tables: Mapping[str, Table]) -> None:
     """Replace ``chat_id``'s files of every table with ``tables``, as one unit.
 
     ``tables`` maps each table name (``rejects`` included) to its rows in the dataset's order
@@ -185,14 +175,14 @@ def write_chat(root: str | Path, chat_id: str, tables: Mapping[str, Table]) -> N
     leaves the previous files or the new ones (see the module docstring); an error leaves
     the previous ones and no temporary file.
     """
-    root = as_path(root, "root")
+    root = as_location(root, "root")
     if isinstance(tables, ChatFrames):
         tables = {**tables, REJECTS: tables.rejects}
     missing = [table for table in STORED_TABLES if table not in tables]
     if missing:
         raise ConfigurationError(f"tables of {chat_id!r} lack {missing}")
     recover_chat(root, chat_id)
-    written: dict[str, Path] = {}
+    written: dict[str, Location] = {}
     try:
         for table in WRITE_ORDER:
             written[table] = write_hidden(root, chat_id, table, without_chat_id(tables[table]))
@@ -203,7 +193,7 @@ def write_chat(root: str | Path, chat_id: str, tables: Mapping[str, Table]) -> N
         _drop_empty(commit_dir(root, chat_id))
 
 
-def _journals(root: Path, chat_id: str | None) -> list[Path]:
+def _journals(root: Location, chat_id: str | None) -> list[Location]:
     """The journals of ``chat_id`` (of every chat for None) that exist, older versions' first."""
     if chat_id is None:
         return [*root.glob(legacy_journal_glob()), *root.glob(journal_glob())]
@@ -211,23 +201,29 @@ def _journals(root: Path, chat_id: str | None) -> list[Path]:
     return [journal for journal in candidates if journal.is_file()]
 
 
-def _remove_temps_in(folder: Path) -> None:
-    if not folder.is_dir():
+def _remove_temps_in(folder: Location) -> None:
+    try:
+        found = entries(folder)
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for entry in folder.iterdir():
-        if is_temp_name(entry.name) and entry.is_file():
-            logger.debug("removing %s, left by a writer that was killed", entry)
-            entry.unlink(missing_ok=True)
+    for entry in found:
+        if is_temp_name(entry.name) and not entry.is_dir:
+            logger.debug("removing %s, left by a writer that was killed", folder / entry.name)
+            (folder / entry.name).unlink(missing_ok=True)
 
 
-def move_legacy_folders(root: Path, chat_id: str) -> None:
+def move_legacy_folders(root: Location, chat_id: str) -> None:
     """Rename the chat's folders named by an earlier version to their current names.
 
     One atomic rename of the whole folder per table (see the module docstring). Nothing but
-    temporary files is deleted; a table stored under both names is refused.
+    temporary files is deleted; a table stored under both names is refused. On an object
+    store (which no earlier version wrote to, and which cannot rename a folder) nothing is
+    moved.
     """
+    if not isinstance(root, Path):
+        return
     for table in STORED_TABLES:
-        folders = partition_dirs(root, table, chat_id)
+        folders = [f for f in partition_dirs(root, table, chat_id) if isinstance(f, Path)]
         if len(folders) == 1 or not folders[1].is_dir():
             continue
         current, legacy = folders
@@ -257,7 +253,7 @@ def move_legacy_folders(root: Path, chat_id: str) -> None:
         logger.debug("moved %s to %s (the folder name of this version)", legacy, current.name)
 
 
-def _remove_temps(root: Path, chat_id: str) -> None:
+def _remove_temps(root: Location, chat_id: str) -> None:
     """Delete temporary files a killed writer of this chat left (after its journal is done)."""
     _remove_temps_in(commit_dir(root, chat_id))
     for table in STORED_TABLES:
@@ -266,7 +262,7 @@ def _remove_temps(root: Path, chat_id: str) -> None:
     _drop_empty(commit_dir(root, chat_id))
 
 
-def recover_chat(root: str | Path, chat_id: str) -> None:
+def recover_chat(root: str | Location, chat_id: str) -> None:
     """Before writing a chat: finish a commit of it that a crash interrupted, move its folders
     of an earlier version to their current names, and delete the temporary files a killed
     writer left (see the module docstring). Nothing to do otherwise.
@@ -274,14 +270,14 @@ def recover_chat(root: str | Path, chat_id: str) -> None:
     Only a writer of the chat calls it: the temporary files it deletes would be those of a
     writer running at the same time.
     """
-    root = as_path(root, "root")
+    root = as_location(root, "root")
     for journal in _journals(root, chat_id):
         _roll_forward(root, journal)
     move_legacy_folders(root, chat_id)
     _remove_temps(root, chat_id)
 
 
-def recover_for_reading(root: Path, chat_id: str | None) -> None:
+def recover_for_reading(root: Location, chat_id: str | None) -> None:
     """Readers finish interrupted commits too; on a read-only copy they read what is there.
 
     ``chat_id=None`` finishes those of every chat.
@@ -291,11 +287,11 @@ def recover_for_reading(root: Path, chat_id: str | None) -> None:
             _roll_forward(root, journal)
 
 
-def remove_leftovers(root: Path, chat_id: str) -> None:
+def remove_leftovers(root: Location, chat_id: str) -> None:
     """Delete what a writer of this chat that died left behind: staging and temporary files.
 
     Call it after :func:`recover_chat`, which still needs the journal's temporary files.
     """
     for staging in staging_dirs(root, chat_id):
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
     _remove_temps(root, chat_id)

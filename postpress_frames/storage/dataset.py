@@ -62,13 +62,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
-from postpress_frames._args import as_path, as_str
+from postpress_frames._args import as_str
 from postpress_frames._exceptions import (
     ArgumentTypeError,
     ConfigurationError,
@@ -91,6 +92,17 @@ from postpress_frames.storage.layout import (
     table_glob,
 )
 from postpress_frames.storage.parquet import MANIFEST, check_schema, parquet_schema
+from postpress_frames.storage.store import (
+    Location,
+    ObjectPath,
+    StorageOptions,
+    as_location,
+    entries,
+    exists,
+    files_under,
+    scan_source,
+    storage_options_of,
+)
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import (
     REJECTS,
@@ -124,11 +136,16 @@ __all__ = [
 
 logger = logging.getLogger("postpress_frames")
 
+L = TypeVar("L", bound=Location)
 
-def check_dataset_target(root: str | Path) -> Path:
+
+def check_dataset_target(
+    root: str | Path | Location, storage_options: StorageOptions | None = None
+) -> Location:
     """``root`` when a dataset may be written there: absent, an empty folder or a dataset.
 
-    Anything else is refused with a StorageError naming it and what it holds.
+    Anything else is refused with a StorageError naming it and what it holds. A URL is a
+    location on an object store (see :mod:`~postpress_frames.storage.store`).
 
     >>> _ = Path("notes.txt").write_text("mine")
     >>> check_dataset_target("notes.txt")
@@ -136,15 +153,15 @@ def check_dataset_target(root: str | Path) -> Path:
     ...
     postpress_frames._exceptions.StorageError: notes.txt: is a file, not a folder; refusing ...
     """
-    root = as_path(root, "root")
+    location = as_location(root, "root", storage_options)
     return check_folder_target(
-        root, what="a dataset", ours=is_dataset, replaced=False, foreign=foreign_entries
+        location, what="a dataset", ours=is_dataset, replaced=False, foreign=foreign_entries
     )
 
 
-def readable_dataset(root: Path) -> Path:
+def readable_dataset(root: L) -> L:
     """``root`` when it is a dataset to read; a MissingInputError or StorageError otherwise."""
-    if not os.path.lexists(root):
+    if not exists(root):
         raise MissingInputError("does not exist (no dataset there)", path=root)
     if not root.is_dir():
         hint = (
@@ -156,13 +173,12 @@ def readable_dataset(root: Path) -> Path:
             f"is a fetch folder (it holds {MANIFEST}), not a dataset: read it with read_parquet",
             path=root,
         )
-    with os.scandir(root) as entries:
-        if not any(entries):
-            raise MissingInputError(
-                "is an empty folder, not a dataset (write_dataset and sync_chat create its "
-                "table folders)",
-                path=root,
-            )
+    if not entries(root):
+        raise MissingInputError(
+            "is an empty folder, not a dataset (write_dataset and sync_chat create its "
+            "table folders)",
+            path=root,
+        )
     foreign = foreign_entries(root)
     if foreign:
         shown = ", ".join(repr(name) for name in foreign[:3])
@@ -203,17 +219,24 @@ def split_by_chat(frames: ChatFrames) -> dict[str, ChatFrames]:
     return out
 
 
-def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
+def write_dataset(
+    frames: ChatFrames,
+    root: str | Path,
+    *,
+    storage_options: StorageOptions | None = None,
+) -> list[str]:
     """Validate ``frames`` and write each chat's tables into the dataset at ``root``.
 
     Chats already in the dataset but absent from ``frames`` are left as they are; the chats
     in ``frames`` are replaced whole, each as one unit (see the module docstring), and moved
     to their current folder names if an earlier version wrote them. Returns the chat ids
-    written. ``root`` must be absent, empty or a dataset (see the module docstring).
+    written. ``root`` must be absent, empty or a dataset (see the module docstring); a URL
+    (``s3://bucket/lake``) is a dataset on an object store, reached with ``storage_options``
+    as polars takes them (see :mod:`~postpress_frames.storage.store`).
     """
     if not isinstance(frames, ChatFrames):
         raise ArgumentTypeError("frames", "ChatFrames", frames)
-    root = check_dataset_target(root)
+    location = check_dataset_target(root, storage_options)
     if "original" not in frames.messages.columns:
         raise ConfigurationError(
             "a dataset's messages table keeps the 'original' column; frames built with "
@@ -221,9 +244,9 @@ def write_dataset(frames: ChatFrames, root: str | Path) -> list[str]:
         )
     frames.validate()
     per_chat = split_by_chat(frames)
-    make_dataset_folders(root)
+    make_dataset_folders(location)
     for chat_id, chat in per_chat.items():
-        write_chat(root, chat_id, chat)
+        write_chat(location, chat_id, chat)
     return list(per_chat)
 
 
@@ -258,7 +281,7 @@ def _with_partition(table: str) -> dict[str, pl.DataType]:
     return {PARTITION_KEY: pl.String(), **dict(schema)}
 
 
-def stored_file(root: Path, table: str, chat_id: str) -> Path | None:
+def stored_file(root: Location, table: str, chat_id: str) -> Location | None:
     """The part file of ``chat_id``'s rows of ``table``, under the current folder name or
     the one of an earlier version; None when the chat has none."""
     folders = partition_dirs(root, table, chat_id)
@@ -268,7 +291,44 @@ def stored_file(root: Path, table: str, chat_id: str) -> Path | None:
     return None
 
 
-def stored_files(root: Path, table: str) -> dict[str, Path]:
+def _partitions(folder: Location) -> list[tuple[str, Location | None]]:
+    """The ``chat_id=`` folders of a table folder and each one's part file (None: it has
+    none), in name order; what else is there is logged at debug level.
+
+    On disk one listing of the table folder and a ``stat`` per partition; on an object
+    store one (paginated) listing of every key below the table folder.
+    """
+    debug = logger.isEnabledFor(logging.DEBUG)
+    if isinstance(folder, ObjectPath):
+        by_folder: dict[str, Location | None] = {}
+        for file in files_under(folder):
+            parts = file.relative_to(folder).parts
+            if len(parts) == 2 and decode_chat_folder(parts[0]) is not None:
+                if parts[1] == PART_FILE:
+                    by_folder[parts[0]] = file
+                else:
+                    by_folder.setdefault(parts[0], None)
+                    if debug:
+                        logger.debug("skipping %s: not a part file", file)
+            elif debug:
+                logger.debug("skipping %s: not in a partition folder of postpress-frames", file)
+        return sorted(by_folder.items())
+    found: list[tuple[str, Location | None]] = []
+    for entry in entries(folder):
+        if not entry.is_dir or decode_chat_folder(entry.name) is None:
+            logger.debug("skipping %s: not a partition folder of postpress-frames", entry.name)
+            continue
+        partition = folder / entry.name
+        if debug:  # what else is there: only worth a listing when it is logged
+            others = [e.name for e in entries(partition) if e.name != PART_FILE]
+            if others:
+                logger.debug("skipping %s in %s: not part files", others, partition)
+        part = partition / PART_FILE
+        found.append((entry.name, part if part.is_file() else None))
+    return found
+
+
+def stored_files(root: Location, table: str) -> dict[str, Location]:
     """Every chat's part file of ``table``: chat id -> file, in folder name order.
 
     Anything else in the table folder (a killed run's leftovers of an earlier version,
@@ -276,36 +336,24 @@ def stored_files(root: Path, table: str) -> dict[str, Path]:
     names is read from the current one.
     """
     folder = root / table
-    found: dict[str, Path] = {}
+    found: dict[str, Location] = {}
     if not folder.is_dir():
         return found
-    with os.scandir(folder) as scanned:
-        entries = sorted(scanned, key=lambda entry: entry.name)
-    debug = logger.isEnabledFor(logging.DEBUG)
-    for entry in entries:
-        chat_id = decode_chat_folder(entry.name) if entry.is_dir() else None
-        if chat_id is None:
-            logger.debug("skipping %s: not a partition folder of postpress-frames", entry.path)
-            continue
-        if debug:  # what else is there: only worth a listing when it is logged
-            with os.scandir(entry.path) as inside:
-                others = sorted(e.name for e in inside if e.name != PART_FILE)
-            if others:
-                logger.debug("skipping %s in %s: not part files", others, entry.path)
-        file = Path(entry.path) / PART_FILE
-        if not file.is_file():
+    for name, file in _partitions(folder):
+        chat_id = decode_chat_folder(name)
+        if chat_id is None or file is None:
             continue
         if chat_id in found:
             logger.debug(
                 "chat %r is stored under two folder names; reading the current one", chat_id
             )
-            if entry.name != chat_folder(chat_id):
+            if name != chat_folder(chat_id):
                 continue
         found[chat_id] = file
     return found
 
 
-def _checked(file: Path, table: str) -> Path:
+def _checked(file: Location, table: str) -> Location:
     """``file`` once its footer says it holds ``table`` as stored; a StorageError otherwise.
 
     A file written before ``extra`` existed passes: scans insert it, null
@@ -318,29 +366,43 @@ def _checked(file: Path, table: str) -> Path:
     return file
 
 
-def scan_stored(root: str | Path, table: str, chat_id: str) -> pl.LazyFrame:
+def scan_stored(root: str | Location, table: str, chat_id: str) -> pl.LazyFrame:
     """Lazily scan one chat's file of ``table`` as stored: in order, without ``chat_id``.
 
     A chat that is not stored scans to no rows (a sync's first run reads it so).
     """
-    root, table = as_path(root, "root"), check_table(table)
+    root, table = as_location(root, "root"), check_table(table)
     recover_for_reading(root, as_str(chat_id, "chat_id"))
     schema = _file_schema(table)
     source = stored_file(root, table, chat_id)
     if source is None:
         return empty_stored(table).lazy()
     checked = _checked(source, table)
-    return pl.scan_parquet(checked, schema=schema, missing_columns="insert").select(list(schema))
+    lf = pl.scan_parquet(
+        scan_source(checked),
+        schema=schema,
+        missing_columns="insert",
+        storage_options=storage_options_of(checked),
+    )
+    return lf.select(list(schema))
 
 
 _SOURCE = "__postpress_frames_source_file"
+_FOOTER_READERS = 16  # footers of an object-store dataset read at once
 
 
-def _scan_all(root: Path, table: str) -> pl.LazyFrame:
+def _scan_all(root: Location, table: str) -> pl.LazyFrame:
     """Every chat's rows of ``table`` of the dataset ``root`` (checked), ``chat_id`` first
     for child tables."""
     columns = list(_with_partition(table))
-    files = {str(_checked(file, table)): chat for chat, file in stored_files(root, table).items()}
+    stored = stored_files(root, table)
+    if isinstance(root, ObjectPath) and len(stored) > 1:
+        # A footer on a store is a request of a few milliseconds: many at once, not in turn.
+        with ThreadPoolExecutor(max_workers=_FOOTER_READERS) as pool:
+            checked = list(pool.map(lambda file: _checked(file, table), stored.values()))
+    else:
+        checked = [_checked(file, table) for file in stored.values()]
+    files = {str(file): chat for file, chat in zip(checked, stored, strict=True)}
     if not files:
         return pl.LazyFrame(schema=_with_partition(table))
     # The chat id of each file is the package's decoding of its folder name (both schemes),
@@ -350,37 +412,48 @@ def _scan_all(root: Path, table: str) -> pl.LazyFrame:
         schema=_file_schema(table),
         include_file_paths=_SOURCE,
         missing_columns="insert",
+        storage_options=storage_options_of(root),
     )
     chat_column = pl.col(_SOURCE).replace_strict(files, return_dtype=pl.String)
     return lf.with_columns(chat_column.alias(PARTITION_KEY)).select(columns)
 
 
-def scan_table(root: str | Path, table: str, *, chat_id: str | None = None) -> pl.LazyFrame:
+def scan_table(
+    root: str | Path,
+    table: str,
+    *,
+    chat_id: str | None = None,
+    storage_options: StorageOptions | None = None,
+) -> pl.LazyFrame:
     """Lazily scan one table of the dataset, ``chat_id`` restored as a string column.
 
     Messages keep the schema's column order; child tables get ``chat_id`` first. ``root``
     must be a dataset (see the module docstring); every file is checked before the scan.
     """
-    root, table = as_path(root, "root"), check_table(table)
+    location, table = as_location(root, "root", storage_options), check_table(table)
     if chat_id is not None:
         as_str(chat_id, "chat_id")
-    readable_dataset(root)
+    readable_dataset(location)
     if chat_id is not None:
         chat = pl.lit(chat_id, dtype=pl.String).alias(PARTITION_KEY)
         columns = list(_with_partition(table))
-        return scan_stored(root, table, chat_id).with_columns(chat).select(columns)
-    recover_for_reading(root, None)
-    return _scan_all(root, table)
+        return scan_stored(location, table, chat_id).with_columns(chat).select(columns)
+    recover_for_reading(location, None)
+    return _scan_all(location, table)
 
 
-def scan_dataset(root: str | Path) -> dict[str, pl.LazyFrame]:
+def scan_dataset(
+    root: str | Path, *, storage_options: StorageOptions | None = None
+) -> dict[str, pl.LazyFrame]:
     """Lazily scan every table of the dataset at ``root`` (all chats as one table each).
 
     ``root`` must be a dataset: a missing one, a fetch folder or a folder of other files is
     refused (see the module docstring); a dataset of no chats scans to empty tables. Every
     file's footer is read (and checked against the schema) now; the rows when collected.
     The tables are those of :data:`~postpress_frames.tables.schemas.STORED_TABLES`: the four
-    tables, then ``rejects`` (empty for a dataset written before it existed).
+    tables, then ``rejects`` (empty for a dataset written before it existed). A URL
+    (``s3://bucket/lake``) is read from an object store with ``storage_options`` as polars
+    takes them (see :mod:`~postpress_frames.storage.store`).
 
     >>> write_dataset(ChatFrames.empty(), "lake")
     []
@@ -388,55 +461,57 @@ def scan_dataset(root: str | Path) -> dict[str, pl.LazyFrame]:
     >>> lazy["messages"].group_by("chat_id").len().collect().height
     0
     """
-    root = readable_dataset(as_path(root, "root"))
-    recover_for_reading(root, None)
-    return {table: _scan_all(root, table) for table in STORED_TABLES}
+    location = readable_dataset(as_location(root, "root", storage_options))
+    recover_for_reading(location, None)
+    return {table: _scan_all(location, table) for table in STORED_TABLES}
 
 
-def chat_ids(root: str | Path) -> list[str]:
+def chat_ids(root: str | Path, *, storage_options: StorageOptions | None = None) -> list[str]:
     """The chats stored in the dataset (those with a messages file), sorted."""
-    root = readable_dataset(as_path(root, "root"))
-    recover_for_reading(root, None)
-    return sorted(stored_files(root, "messages"))
+    location = readable_dataset(as_location(root, "root", storage_options))
+    recover_for_reading(location, None)
+    return sorted(stored_files(location, "messages"))
 
 
-def read_chat(root: str | Path, chat_id: str) -> ChatFrames:
+def read_chat(
+    root: str | Path, chat_id: str, *, storage_options: StorageOptions | None = None
+) -> ChatFrames:
     """One chat of the dataset as :class:`ChatFrames`.
 
     A chat the dataset does not hold is a :class:`~postpress_frames.MissingInputError`
     naming the root, never empty tables that look like a chat without messages.
     """
-    root = as_path(root, "root")
+    location = as_location(root, "root", storage_options)
     as_str(chat_id, "chat_id")
-    if not root.is_dir() or (root / MANIFEST).is_file():
-        readable_dataset(root)  # says what it is instead
-    recover_for_reading(root, chat_id)
-    if stored_file(root, "messages", chat_id) is None:
-        readable_dataset(root)  # a folder that is no dataset says so; a dataset, which chats
-        stored = sorted(stored_files(root, "messages"))
+    if not location.is_dir() or (location / MANIFEST).is_file():
+        readable_dataset(location)  # says what it is instead
+    recover_for_reading(location, chat_id)
+    if stored_file(location, "messages", chat_id) is None:
+        readable_dataset(location)  # a folder that is no dataset says so; a dataset, which chats
+        stored = sorted(stored_files(location, "messages"))
         noun = "chat" if len(stored) == 1 else "chats"
         shown = ", ".join(repr(c) for c in stored[:3]) + (" ..." if len(stored) > 3 else "")
         held = f"it holds {len(stored)} {noun}" + (f": {shown}" if stored else "")
-        raise MissingInputError(f"holds no chat {chat_id!r} ({held})", path=root)
+        raise MissingInputError(f"holds no chat {chat_id!r} ({held})", path=location)
     columns = list(_with_partition("messages"))
     chat = pl.lit(chat_id, dtype=pl.String).alias(PARTITION_KEY)
-    messages = scan_stored(root, "messages", chat_id).with_columns(chat).select(columns)
+    messages = scan_stored(location, "messages", chat_id).with_columns(chat).select(columns)
     tables = {"messages": messages.collect()}
     for table in TABLE_MODELS:
         if table != "messages":
-            tables[table] = scan_stored(root, table, chat_id).collect()
-    rejects = scan_stored(root, REJECTS, chat_id).with_columns(chat)
+            tables[table] = scan_stored(location, table, chat_id).collect()
+    rejects = scan_stored(location, REJECTS, chat_id).with_columns(chat)
     tables[REJECTS] = rejects.select(list(_with_partition(REJECTS))).collect()
     return ChatFrames(**tables)
 
 
-def message_count(root: str | Path, chat_id: str) -> int:
+def message_count(root: str | Location, chat_id: str) -> int:
     """How many messages of ``chat_id`` the dataset holds."""
     count = scan_stored(root, "messages", chat_id).select(pl.len()).collect().item()
     return int(count)
 
 
-def newest_timestamp(root: str | Path, chat_id: str) -> datetime | None:
+def newest_timestamp(root: str | Location, chat_id: str) -> datetime | None:
     """The timestamp of the newest stored message of ``chat_id``, or None."""
     value = scan_stored(root, "messages", chat_id).select(pl.col("timestamp").max())
     newest = value.collect().item()

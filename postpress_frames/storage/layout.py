@@ -46,12 +46,10 @@ percent-decoding UTF-8 reads either.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import quote, unquote
 
-from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
+from postpress_frames.storage.store import Location, as_location, entries
 from postpress_frames.tables.schemas import STORED_TABLES
 
 __all__ = [
@@ -175,19 +173,19 @@ def check_table(table: object) -> str:
     return table
 
 
-def partition_dir(root: str | Path, table: str, chat_id: str) -> Path:
+def partition_dir(root: str | Location, table: str, chat_id: str) -> Location:
     """The folder of one chat's rows of ``table``; it always stays inside ``root``."""
-    return as_path(root, "root") / check_table(table) / chat_folder(chat_id)
+    return as_location(root, "root") / check_table(table) / chat_folder(chat_id)
 
 
-def partition_dirs(root: str | Path, table: str, chat_id: str) -> list[Path]:
+def partition_dirs(root: str | Location, table: str, chat_id: str) -> list[Location]:
     """The folders that may hold ``chat_id``'s rows of ``table``: the current name first,
     then the name of earlier versions when it differs."""
-    base = as_path(root, "root") / check_table(table)
+    base = as_location(root, "root") / check_table(table)
     return [base / name for name in chat_folders(chat_id)]
 
 
-def part_file(root: str | Path, table: str, chat_id: str) -> Path:
+def part_file(root: str | Location, table: str, chat_id: str) -> Location:
     """The one file of ``chat_id``'s rows of ``table`` (under the current folder name).
 
     >>> part_file("lake", "reactions", "chat_1").as_posix()
@@ -196,12 +194,12 @@ def part_file(root: str | Path, table: str, chat_id: str) -> Path:
     return partition_dir(root, table, chat_id) / PART_FILE
 
 
-def commit_dir(root: str | Path, chat_id: str) -> Path:
+def commit_dir(root: str | Location, chat_id: str) -> Location:
     """The hidden folder a commit of ``chat_id`` writes its new tables and journal in."""
-    return as_path(root, "root") / COMMITS / chat_folder(chat_id)
+    return as_location(root, "root") / COMMITS / chat_folder(chat_id)
 
 
-def journal_path(root: str | Path, chat_id: str) -> Path:
+def journal_path(root: str | Location, chat_id: str) -> Location:
     """Where the journal of a commit of ``chat_id`` in progress lives.
 
     >>> journal_path("lake", "chat_1").as_posix()
@@ -210,24 +208,24 @@ def journal_path(root: str | Path, chat_id: str) -> Path:
     return commit_dir(root, chat_id) / JOURNAL
 
 
-def legacy_journal_paths(root: str | Path, chat_id: str) -> list[Path]:
+def legacy_journal_paths(root: str | Location, chat_id: str) -> list[Location]:
     """Where earlier versions put the journal of a commit of ``chat_id`` (beside its messages,
     under either folder name)."""
     return [folder / LEGACY_JOURNAL for folder in partition_dirs(root, "messages", chat_id)]
 
 
-def staging_dir(root: str | Path, chat_id: str) -> Path:
+def staging_dir(root: str | Location, chat_id: str) -> Location:
     """The hidden folder a sync of ``chat_id`` stages its batches in; always one of its own.
 
     Named like a partition, so ``.`` and ``..`` stay names and never resolve to the staging
     root or the dataset root, which a sync deletes from.
     """
-    return as_path(root, "root") / STAGING / chat_folder(chat_id)
+    return as_location(root, "root") / STAGING / chat_folder(chat_id)
 
 
-def staging_dirs(root: str | Path, chat_id: str) -> list[Path]:
+def staging_dirs(root: str | Location, chat_id: str) -> list[Location]:
     """The staging folders of ``chat_id`` of this version and of earlier ones."""
-    return [as_path(root, "root") / STAGING / name for name in chat_folders(chat_id)]
+    return [as_location(root, "root") / STAGING / name for name in chat_folders(chat_id)]
 
 
 def partition_glob() -> str:
@@ -245,18 +243,20 @@ def legacy_journal_glob() -> str:
     return f"messages/{PARTITION_KEY}=*/{LEGACY_JOURNAL}"
 
 
-def table_glob(root: str | Path, table: str) -> str:
+def table_glob(root: str | Location, table: str) -> str:
     """The glob DuckDB, polars and others use to read ``table`` of every chat.
 
-    Only committed part files match it. A URL is refused (object stores are not supported).
+    Only committed part files match it. A URL stays a URL (give the engine the dataset's
+    storage options).
 
-    >>> table_glob("lake", "messages")
-    'lake/messages/chat_id=*/*.parquet'
+    >>> table_glob("lake", "messages"), table_glob("s3://bucket/lake", "seen_by")
+    ('lake/messages/chat_id=*/*.parquet', 's3://bucket/lake/seen_by/chat_id=*/*.parquet')
     """
-    return str(as_path(root, "root") / check_table(table) / partition_glob())
+    folder = as_location(root, "root") / check_table(table)
+    return f"{folder}/{partition_glob()}"
 
 
-def foreign_entries(root: Path) -> list[str]:
+def foreign_entries(root: Location) -> list[str]:
     """The entries of the folder ``root`` that a dataset does not hold, as sorted relative
     paths.
 
@@ -265,29 +265,24 @@ def foreign_entries(root: Path) -> list[str]:
     """
     prefix = f"{PARTITION_KEY}="
     foreign: list[str] = []
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.name not in DATASET_FOLDERS or not entry.is_dir(follow_symlinks=False):
-                foreign.append(entry.name)
-            elif entry.name in STORED_TABLES:
-                with os.scandir(entry.path) as partitions:
-                    foreign += [
-                        f"{entry.name}/{p.name}"
-                        for p in partitions
-                        if not (p.name.startswith(prefix) and p.is_dir())
-                    ]
+    for entry in entries(root):
+        if entry.name not in DATASET_FOLDERS or not entry.is_dir:
+            foreign.append(entry.name)
+        elif entry.name in STORED_TABLES:
+            foreign += [
+                f"{entry.name}/{p.name}"
+                for p in entries(root / entry.name)
+                if not (p.name.startswith(prefix) and p.is_dir)
+            ]
     return sorted(foreign)
 
 
-def is_dataset(root: Path) -> bool:
+def is_dataset(root: Location) -> bool:
     """Whether ``root`` is a folder laid out as a dataset: at least one of
     :data:`DATASET_FOLDERS` and nothing foreign (see :func:`foreign_entries`)."""
     if not root.is_dir():
         return False
     try:
-        with os.scandir(root) as entries:
-            if not any(entries):
-                return False
-        return not foreign_entries(root)
+        return bool(entries(root)) and not foreign_entries(root)
     except OSError:
         return False

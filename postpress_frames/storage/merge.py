@@ -38,7 +38,9 @@ A sync adds its batches to a :class:`ChatUpdate`, which stages them and commits 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -49,7 +51,6 @@ from typing import Self
 
 import polars as pl
 
-from postpress_frames._args import as_path
 from postpress_frames.storage.commit import (
     make_dataset_folders,
     recover_chat,
@@ -59,6 +60,7 @@ from postpress_frames.storage.commit import (
 from postpress_frames.storage.dataset import empty_stored, scan_stored, stored_file
 from postpress_frames.storage.layout import STAGED_SUFFIX, staging_dir
 from postpress_frames.storage.parquet import write_table
+from postpress_frames.storage.store import Location, as_location
 from postpress_frames.tables.chat_frames import ChatFrames
 from postpress_frames.tables.schemas import (
     REJECTS,
@@ -126,7 +128,9 @@ def _row_hash(columns: list[str]) -> pl.Expr:
     return pl.struct(columns).hash(seed=0).alias("_h")
 
 
-def _changed_ids(root: Path, chat_id: str, runs: list[_Run], fetched: pl.Series) -> tuple[int, int]:
+def _changed_ids(
+    root: Location, chat_id: str, runs: list[_Run], fetched: pl.Series
+) -> tuple[int, int]:
     """Count (added, updated) messages of the fetched ones against the stored chat.
 
     A message is updated when a row of it, in any table, differs from the stored one.
@@ -168,7 +172,7 @@ def _before(key: Key) -> pl.Expr:
 
 
 def _split_stored(
-    root: Path, chat_id: str, start: Key | None, fetched: pl.Series
+    root: Location, chat_id: str, start: Key | None, fetched: pl.Series
 ) -> tuple[dict[str, Table], _Run | None]:
     """The stored rows whose message was not fetched again, in two parts.
 
@@ -240,7 +244,7 @@ def _sorted_group(group: list[_Run], staging: Path, number: int) -> Mapping[str,
 
 
 def _merged_tables(
-    root: Path, chat_id: str, runs: list[_Run], fetched: pl.Series | None, staging: Path
+    root: Location, chat_id: str, runs: list[_Run], fetched: pl.Series | None, staging: Path
 ) -> dict[str, Table]:
     """Every table of the chat: the fetched ``runs`` merged with the stored rows.
 
@@ -274,18 +278,21 @@ class ChatUpdate:
     writer of it that died left behind (its staging folder, hidden files); leaving removes
     this update's staging folder. Batches are staged as files under
     ``root/.staging/chat_id=<chat>/`` (see :mod:`~postpress_frames.storage.layout`), except
-    the last one, so memory stays about that of one batch however large the chat. Entering
+    the last one, so memory stays about that of one batch however large the chat (for a
+    dataset on an object store, in a local temporary folder instead). Entering
     also moves a chat stored by an earlier version to its current folder names (see
     :mod:`~postpress_frames.storage.commit`), so the merge reads it there.
     """
 
-    def __init__(self, root: str | Path, chat_id: str) -> None:
-        self.root = as_path(root, "root")
+    def __init__(self, root: str | Location, chat_id: str) -> None:
+        self.root = as_location(root, "root")
         self.chat_id = chat_id
         self.fetched = 0  # messages added so far
         self.rejected = 0  # messages set aside so far (rows of the batches' rejects)
         self._rejects: list[pl.DataFrame] = []
-        self._folder = staging_dir(self.root, chat_id)
+        folder = staging_dir(self.root, chat_id)
+        # A store is no place for scratch files: they are read back many times by the merge.
+        self._folder = folder if isinstance(folder, Path) else _local_staging(folder)
         self._staging = self._folder / uuid.uuid4().hex
         self._runs: list[_Run] = []
 
@@ -293,6 +300,7 @@ class ChatUpdate:
         make_dataset_folders(self.root)
         recover_chat(self.root, self.chat_id)
         remove_leftovers(self.root, self.chat_id)
+        shutil.rmtree(self._folder, ignore_errors=True)  # a killed sync's local staging
         return self
 
     def __exit__(
@@ -351,6 +359,13 @@ class ChatUpdate:
             merged = _merged_tables(root, chat_id, self._runs, gone, self._staging)
             write_chat(root, chat_id, {**merged, REJECTS: rejects})
         return added, updated
+
+
+def _local_staging(remote: Location) -> Path:
+    """The local folder a sync to an object store stages a chat in: one per chat's staging
+    URL, so the next sync of the chat deletes what a killed one left, as on disk."""
+    digest = hashlib.sha256(str(remote).encode("utf-8")).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / "postpress-frames-staging" / digest
 
 
 def _no_rejects() -> pl.DataFrame:

@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -40,12 +41,29 @@ from typing import Any
 
 import polars as pl
 
-from postpress_frames._args import as_path
 from postpress_frames._exceptions import ArgumentTypeError, MissingInputError, StorageError
 from postpress_frames._outputs import check_folder_target
 from postpress_frames._version import __version__
-from postpress_frames.storage.atomic import recover_dir, replace_dir_atomically
+from postpress_frames.storage.atomic import (
+    is_temp_name,
+    recover_dir,
+    replace_dir_atomically,
+    roll_forward,
+    temp_path_for,
+    write_journal,
+)
 from postpress_frames.storage.layout import is_dataset
+from postpress_frames.storage.store import (
+    Location,
+    ObjectPath,
+    StorageOptions,
+    as_location,
+    entries,
+    exists,
+    scan_source,
+    storage_options_of,
+    write_via_local,
+)
 from postpress_frames.tables.chat_frames import ChatFrames, empty_rejects
 from postpress_frames.tables.schemas import (
     REJECTS,
@@ -58,6 +76,7 @@ __all__ = [
     "FORMAT",
     "MANIFEST",
     "Manifest",
+    "check_fetch_folder_target",
     "check_schema",
     "fetch_folder_files",
     "file_hint",
@@ -73,6 +92,8 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+#: The journal of a fetch folder's replacement on an object store (hidden from every reader).
+FOLDER_JOURNAL = ".commit.json"
 FORMAT = "postpress-frames"  # the manifest's "format"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
 
@@ -108,7 +129,7 @@ class Manifest:
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, *, where: Path) -> Manifest:
+    def from_json(cls, text: str, *, where: Location) -> Manifest:
         """The manifest in ``text``; a StorageError naming ``where`` when it is not one."""
         try:
             body = json.loads(text)
@@ -176,14 +197,17 @@ def write_parquet(
     *,
     filters: Mapping[str, object] | None = None,
     fetched_at: datetime | None = None,
-) -> Path:
+    storage_options: StorageOptions | None = None,
+) -> Location:
     """Validate ``frames`` and write them to the folder ``path`` atomically; return the path
     (``.`` and ``..`` resolved: ``out/chat/..`` is ``out``).
 
     ``filters`` (e.g. ``{"after": "2026-01-01T00:00:00.000Z"}``) and ``fetched_at`` are
     recorded in ``manifest.json``. ``path`` must be absent, an empty folder or an earlier
     fetch folder (see the module docstring); the current folder and the folders holding it
-    are refused, since the swap would move them away.
+    are refused, since the swap would move them away. A URL (``s3://bucket/out/chat``) is a
+    folder on an object store, reached with ``storage_options`` as polars takes them; there
+    the files are replaced as one unit through a journal (see :func:`_write_to_store`).
 
     >>> from postpress_frames.tables.chat_frames import ChatFrames
     >>> write_parquet(ChatFrames.empty(), "out/empty").as_posix()
@@ -196,12 +220,12 @@ def write_parquet(
     """
     if not isinstance(frames, ChatFrames):
         raise ArgumentTypeError("frames", "ChatFrames", frames)
-    target = as_path(path, "path")
+    target = as_location(path, "path", storage_options)
     if filters is not None and not isinstance(filters, Mapping):
         raise ArgumentTypeError("filters", "a mapping of filter names to values (or None)", filters)
     if fetched_at is not None and not isinstance(fetched_at, datetime):
         raise ArgumentTypeError("fetched_at", "a datetime (or None)", fetched_at)
-    folder = _output_folder(target)
+    folder = check_fetch_folder_target(target)
     frames.validate()
     manifest = Manifest(
         chat_ids=sorted(frames.messages.get_column("chat_id").unique().to_list()),
@@ -212,6 +236,9 @@ def write_parquet(
         filters={k: None if v is None else str(v) for k, v in (filters or {}).items()},
         fetched_at=(fetched_at or datetime.now(UTC)).isoformat(timespec="milliseconds"),
     )
+    if isinstance(folder, ObjectPath):
+        _write_to_store(frames, folder, manifest)
+        return folder
     with replace_dir_atomically(folder) as staging:
         for name, frame in frames.items():
             write_table(frame, staging / f"{name}.parquet")
@@ -220,22 +247,79 @@ def write_parquet(
     return folder
 
 
+def _write_to_store(frames: ChatFrames, folder: ObjectPath, manifest: Manifest) -> None:
+    """Replace the fetch folder ``folder`` on an object store as one unit.
+
+    A store cannot rename a folder, so each file is uploaded to a hidden temporary object,
+    then the journal :data:`FOLDER_JOURNAL` (which decides the change) is put, then each
+    file is copied onto its name, ``manifest.json`` last (see
+    :func:`~postpress_frames.storage.atomic.roll_forward`). A reader that finds a journal
+    finishes it first, so it reads the previous files or the new ones, never a mix.
+    """
+    tables = {**dict(frames.items()), REJECTS: frames.rejects}
+    written: list[tuple[Location, Location]] = []
+    try:
+        for name, frame in tables.items():
+            tmp = temp_path_for(folder / f"{name}.parquet")
+            written.append((tmp, folder / f"{name}.parquet"))
+            write_via_local(tmp, functools.partial(write_table, frame))
+        manifest_tmp = temp_path_for(folder / MANIFEST)
+        written.append((manifest_tmp, folder / MANIFEST))
+        manifest_tmp.write_text(manifest.to_json())
+        journal = folder / FOLDER_JOURNAL
+        write_journal(folder, journal, written)
+        roll_forward(folder, journal)
+    finally:
+        for leftover, _ in written:
+            leftover.unlink(missing_ok=True)
+
+
+def _recover_store_folder(folder: ObjectPath, *, writer: bool) -> None:
+    """Finish a replacement of a fetch folder on a store that a crash cut short; a writer
+    also deletes the temporary objects a killed writer left (readers leave them)."""
+    journal = folder / FOLDER_JOURNAL
+    if journal.is_file():
+        roll_forward(folder, journal)
+    if writer:
+        for entry in entries(folder):
+            if is_temp_name(entry.name):
+                (folder / entry.name).unlink(missing_ok=True)
+
+
+def check_fetch_folder_target(
+    path: str | Path | Location, storage_options: StorageOptions | None = None
+) -> Location:
+    """The folder :func:`write_parquet` would write at ``path``, checked now (before any
+    request): absent, empty or a fetch folder; anything else a StorageError."""
+    target = as_location(path, "path", storage_options)
+    return _output_folder(target) if isinstance(target, Path) else _store_output_folder(target)
+
+
+def _store_output_folder(folder: ObjectPath) -> ObjectPath:
+    """The fetch folder ``write_parquet`` may write to on a store, checked (see
+    :func:`_output_folder`)."""
+    _recover_store_folder(folder, writer=True)
+    return check_folder_target(
+        folder, what="a fetch folder", ours=is_fetch_folder, foreign=_not_of_a_fetch_folder
+    )
+
+
 def fetch_folder_files() -> frozenset[str]:
     """The names a fetch folder holds: one Parquet file per table, ``rejects.parquet`` (absent
     in a folder of an earlier version) and ``manifest.json``."""
     return frozenset({MANIFEST, *(f"{name}.parquet" for name in (*TABLE_MODELS, REJECTS))})
 
 
-def is_fetch_folder(folder: Path) -> bool:
+def is_fetch_folder(folder: Location) -> bool:
     """Whether ``folder`` is a fetch folder written by :func:`write_parquet`: a valid
     postpress-frames ``manifest.json`` and no file or folder but the ones it writes."""
     try:
-        entries = {entry.name: entry.is_file(follow_symlinks=False) for entry in os.scandir(folder)}
+        files = {entry.name: entry.is_file for entry in entries(folder)}
     except OSError:
         return False
-    if MANIFEST not in entries or not set(entries) <= fetch_folder_files():
+    if MANIFEST not in files or not set(files) <= fetch_folder_files():
         return False
-    if not all(entries.values()):
+    if not all(files.values()):
         return False
     try:
         Manifest.from_json((folder / MANIFEST).read_text(encoding="utf-8"), where=folder)
@@ -244,14 +328,13 @@ def is_fetch_folder(folder: Path) -> bool:
     return True
 
 
-def _not_of_a_fetch_folder(folder: Path) -> list[str]:
+def _not_of_a_fetch_folder(folder: Location) -> list[str]:
     """What in ``folder`` keeps it from being a fetch folder, for a refusal's message."""
-    with os.scandir(folder) as entries:
-        foreign = sorted(
-            entry.name
-            for entry in entries
-            if entry.name not in fetch_folder_files() or not entry.is_file(follow_symlinks=False)
-        )
+    foreign = [
+        entry.name
+        for entry in entries(folder)
+        if entry.name not in fetch_folder_files() or not entry.is_file
+    ]
     if foreign:
         return foreign
     if (folder / MANIFEST).is_file():
@@ -281,15 +364,18 @@ def _output_folder(target: Path) -> Path:
     )
 
 
-def file_hint(path: Path) -> str:
+def file_hint(path: Location) -> str:
     """A hint for a Parquet file given where a folder goes ('' for other files)."""
     return " (read one Parquet file with polars.read_parquet)" if path.suffix == ".parquet" else ""
 
 
-def _input_folder(path: Path) -> Path:
+def _input_folder(path: Location) -> Location:
     """``path`` when it is a folder; a MissingInputError or StorageError naming it otherwise."""
-    recover_dir(path)
-    if not os.path.lexists(path):
+    if isinstance(path, ObjectPath):
+        _recover_store_folder(path, writer=False)
+    else:
+        recover_dir(path)
+    if not exists(path):
         raise MissingInputError("does not exist", path=path)
     if not path.is_dir():
         hint = (
@@ -301,7 +387,7 @@ def _input_folder(path: Path) -> Path:
     return path
 
 
-def read_manifest(path: str | Path) -> Manifest:
+def read_manifest(path: str | Path | Location) -> Manifest:
     """Read the manifest of a folder written by :func:`write_parquet`.
 
     >>> _ = Path("lake/messages").mkdir(parents=True)
@@ -310,7 +396,7 @@ def read_manifest(path: str | Path) -> Manifest:
     ...
     postpress_frames._exceptions.StorageError: lake: is a dataset (...), not a fetch folder: ...
     """
-    folder = _input_folder(as_path(path, "path"))
+    folder = _input_folder(as_location(path, "path"))
     file = folder / MANIFEST
     if not file.is_file():
         if is_dataset(folder):
@@ -341,12 +427,15 @@ def _polars_problem(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def parquet_schema(file: Path) -> dict[str, pl.DataType]:
+def parquet_schema(file: Location) -> dict[str, pl.DataType]:
     """The schema in ``file``'s footer; a StorageError naming ``file`` when it has none.
 
     Reads the footer only, so a truncated or corrupt file is found before any scan.
     """
     try:
+        if isinstance(file, ObjectPath):
+            lf = pl.scan_parquet(scan_source(file), storage_options=storage_options_of(file))
+            return dict(lf.collect_schema())
         return pl.read_parquet_schema(file)
     except FileNotFoundError:
         raise MissingInputError("does not exist", path=file) from None
@@ -378,7 +467,7 @@ def schema_difference(expected: Mapping[str, pl.DataType], got: Mapping[str, pl.
 
 
 def check_schema(
-    file: Path, table: str, got: Mapping[str, pl.DataType], expected: Mapping[str, pl.DataType]
+    file: Location, table: str, got: Mapping[str, pl.DataType], expected: Mapping[str, pl.DataType]
 ) -> None:
     """A StorageError naming ``file`` when its columns ``got`` are not ``expected``."""
     difference = schema_difference(expected, got)
@@ -389,7 +478,7 @@ def check_schema(
         )
 
 
-def read_table(file: Path, name: str) -> pl.DataFrame:
+def read_table(file: Location, name: str) -> pl.DataFrame:
     """Read one table file and check its columns and dtypes against the schema."""
     if not file.is_file():
         raise StorageError(
@@ -405,7 +494,7 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
         expected = pl.Schema({k: v for k, v in expected.items() if k != "extra"})
     check_schema(file, name, got, expected)
     try:
-        frame = pl.read_parquet(file)
+        frame = pl.read_parquet(scan_source(file), storage_options=storage_options_of(file))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise StorageError(
             f"is not a readable Parquet file (truncated or corrupt?): {_polars_problem(exc)}",
@@ -414,15 +503,17 @@ def read_table(file: Path, name: str) -> pl.DataFrame:
     return frame.with_columns(pl.lit(None, pl.String).alias("extra")) if old else frame
 
 
-def read_parquet(path: str | Path) -> ChatFrames:
+def read_parquet(path: str | Path, *, storage_options: StorageOptions | None = None) -> ChatFrames:
     """Read a folder written by :func:`write_parquet` back into validated :class:`ChatFrames`.
+
+    A URL is read from an object store with ``storage_options`` (see :func:`write_parquet`).
 
     >>> from postpress_frames.tables.chat_frames import ChatFrames
     >>> _ = write_parquet(ChatFrames.empty(), "out/empty")
     >>> read_parquet("out/empty")
     ChatFrames(messages=0, attachments=0, reactions=0, seen_by=0)
     """
-    folder = as_path(path, "path")
+    folder = as_location(path, "path", storage_options)
     manifest = read_manifest(folder)
     tables = {name: read_table(folder / f"{name}.parquet", name) for name in TABLE_MODELS}
     rejects_file = folder / f"{REJECTS}.parquet"
