@@ -216,11 +216,21 @@ def read_pyarrow_hive(root: Path, table: str) -> Read:
     return _arrow_read(root, table, pads.partitioning(STRING_PARTITION, flavor="hive"))
 
 
-def read_polars(root: Path, table: str, glob: str = "*/*.parquet") -> Read:
+def read_polars(
+    root: Path | str,
+    table: str,
+    glob: str = "*/*.parquet",
+    storage_options: dict[str, str] | None = None,
+) -> Read:
     """``polars.scan_parquet('root/<table>/<glob>', hive_partitioning=True,
-    hive_schema={"chat_id": pl.String})``."""
-    pattern = str(root / table / glob)
-    lazy = pl.scan_parquet(pattern, hive_partitioning=True, hive_schema={PARTITION: pl.String})
+    hive_schema={"chat_id": pl.String})`` (``root`` may be an ``s3://`` URL)."""
+    pattern = f"{root}/{table}/{glob}"
+    lazy = pl.scan_parquet(
+        pattern,
+        hive_partitioning=True,
+        hive_schema={PARTITION: pl.String},
+        storage_options=storage_options,
+    )
     try:
         schema = lazy.collect_schema()
     except pl.exceptions.ComputeError as error:

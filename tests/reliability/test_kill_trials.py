@@ -34,12 +34,7 @@ written: just before and just after the journal's rename).
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +42,7 @@ import pytest
 
 from postpress_frames.pipeline.sync import sync_chat
 from postpress_frames.storage.dataset import read_chat
-from postpress_frames.testing import FakePostpress, Fault, demo_chat
+from postpress_frames.testing import FakePostpress, demo_chat
 from tests.engines import KILL_TRIAL_READERS
 from tests.reliability.helpers import (
     Generation,
@@ -58,72 +53,13 @@ from tests.reliability.helpers import (
     ids_of,
     leftovers,
     listing,
+    sigkill_sync,
 )
 
 CHAT = "chat_killed"
 PAGE_SIZE = 50
 MODES = ("requests", "stage-write", "merge-write", "commit-before", "commit-after")
 TRIALS = 20
-READY = "kill-trial: ready"
-DYING = "kill-trial: dying at"
-FINISHED = "kill-trial: finished"
-
-# The child: installs the kill points on the storage functions wherever the package binds
-# them (so a module that moves them keeps them hooked), says it is ready, then syncs.
-SCRIPT = r"""
-import os, signal, sys
-from pathlib import Path
-
-import postpress_frames.pipeline.sync as sync
-import postpress_frames.storage.atomic as atomic
-import postpress_frames.storage.parquet as parquet
-
-chat, root, mode, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-calls = {"stage": 0, "merge": 0, "commit": 0}
-
-def die(where):
-    print(f"kill-trial: dying at {where}", flush=True)
-    os.kill(os.getpid(), signal.SIGKILL)
-
-real_write, real_commit = parquet.write_table, atomic.commit_file
-
-def write_table(frame, target, *args, **kwargs):
-    phase = "stage" if ".staging" in Path(target).parts else "merge"
-    calls[phase] += 1
-    result = real_write(frame, target, *args, **kwargs)
-    if mode == f"{phase}-write" and calls[phase] == n:
-        data = Path(target).read_bytes()
-        Path(target).write_bytes(data[: len(data) // 2])  # half written, then killed
-        die(f"{phase}-write {n}: {Path(target).name}")
-    return result
-
-def commit_file(tmp, target, *args, **kwargs):
-    calls["commit"] += 1
-    if mode == "commit-before" and calls["commit"] == n:
-        die(f"commit-before {n}: {Path(target).name}")
-    result = real_commit(tmp, target, *args, **kwargs)
-    if mode == "commit-after" and calls["commit"] == n:
-        die(f"commit-after {n}: {Path(target).name}")
-    return result
-
-hooked = {"write_table": 0, "commit_file": 0}
-for name, module in list(sys.modules.items()):
-    if module is None or not name.startswith("postpress_frames"):
-        continue
-    for attr, real, fake in (
-        ("write_table", real_write, write_table),
-        ("commit_file", real_commit, commit_file),
-    ):
-        if getattr(module, attr, None) is real:
-            setattr(module, attr, fake)
-            hooked[attr] += 1
-if not all(hooked.values()):
-    sys.exit(f"kill-trial: nothing to hook: {hooked}")
-
-print("kill-trial: ready", flush=True)
-sync.sync_chat(chat, root, page_size=50, batch_pages=2)
-print(f"kill-trial: finished {calls}", flush=True)
-"""
 
 
 @dataclass(frozen=True)
@@ -146,7 +82,6 @@ def kill_point(seed: int) -> KillPoint:
 
 def run_trial(point: KillPoint, root: Path) -> None:
     mode, n, seed = point.mode, point.n, point.seed
-    rng = random.Random(seed)
     previous = empty_generation()
     with FakePostpress({CHAT: demo_chat(1200, chat_id=CHAT, seed=seed)}, seed=seed) as server:
         if point.incremental:
@@ -156,47 +91,8 @@ def run_trial(point: KillPoint, root: Path) -> None:
             newest = server.messages(CHAT)[0]
             server.edit_message(CHAT, newest["id"], text="edited after the first sync")
             server.add_messages(CHAT, 900)
-        env = {
-            **os.environ,
-            "POSTPRESS_API_KEY": server.api_key,
-            "POSTPRESS_BASE_URL": server.base_url,
-        }
-        server.requests.clear()
-        if mode == "requests":  # page n + 1 is held back: the kill finds the sync fetching
-            server.fail_page(n + 1, Fault.delay(120))
-        proc = subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, CHAT, str(root), mode, str(n)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            if mode == "requests":
-                deadline = time.monotonic() + 120
-                while len(server.requests) < n and proc.poll() is None:
-                    assert time.monotonic() < deadline, "the sync never reached its kill point"
-                    time.sleep(0.002)
-                time.sleep(rng.uniform(0, 0.05))
-                proc.send_signal(signal.SIGKILL)
-            out, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
-        server.clear_faults()
-        seen = len(server.requests)
-
+        out = sigkill_sync(server, CHAT, root, mode, n, seed=seed)
         what = f"{mode} {n} (seed {seed})"
-        assert READY in out, f"{what}: the child never started its sync:\n{out}\n{err[-3000:]}"
-        assert FINISHED not in out, f"{what}: the sync finished before its kill point:\n{out}"
-        assert proc.returncode == -signal.SIGKILL, (
-            f"{what}: the child exited with {proc.returncode} instead of being killed:\n"
-            f"{out}\n{err[-3000:]}"
-        )
-        assert seen >= (n if mode == "requests" else 1), f"{what}: only {seen} requests"
-        if mode != "requests":
-            assert f"{DYING} {mode} {n}" in out, f"{what}: killed elsewhere:\n{out}"
 
         # What every engine sees now: the foreign ones first, the package (which may finish
         # the commit) last, and before it read_chat and the rerun.
