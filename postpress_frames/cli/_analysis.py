@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import click
 
-from postpress_frames.cli._app import cli, counts, debug_option
+from postpress_frames.cli._app import STORAGE_OPTION, DataPath, cli, counts, debug_option
 from postpress_frames.cli._inputs import load, load_names, reading
 from postpress_frames.cli._targets import (
     DEMO_CHART,
@@ -71,7 +71,7 @@ def print_stats(activity: Any) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", type=DataPath(exists=True, file_okay=False))
 @TZ_OPTION
 @click.option(
     "--format",
@@ -87,8 +87,16 @@ def print_stats(activity: Any) -> None:
     help="Write every column to this .parquet, .csv or .json file instead of printing.",
 )
 @NAMES_OPTION
+@STORAGE_OPTION
 @debug_option
-def stats(path: Path, tz: str, fmt: str | None, out: Path | None, names_csv: Path | None) -> None:
+def stats(
+    path: Path | str,
+    tz: str,
+    fmt: str | None,
+    out: Path | None,
+    names_csv: Path | None,
+    storage_options: dict[str, str] | None,
+) -> None:
     """Per-sender activity statistics of a fetch folder or a dataset.
 
     In csv, json and --out files durations are float seconds (<name>_s), times ISO
@@ -110,7 +118,7 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None, names_csv: Pat
             raise click.UsageError("--format prints to stdout; with --out the suffix sets it")
         check_stats_target(out)
     names = load_names(names_csv)
-    tables = load(path)
+    tables = load(path, storage_options)
     with reading(path):
         activity = sender_activity(tables, tz=tz, names=names)
     if out is not None:
@@ -125,7 +133,7 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None, names_csv: Pat
 
 
 @cli.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", type=DataPath(exists=True, file_okay=False))
 @click.option(
     "--out",
     required=True,
@@ -140,9 +148,16 @@ def stats(path: Path, tz: str, fmt: str | None, out: Path | None, names_csv: Pat
     is_flag=True,
     help="Images only (no script): for mail clients and viewers that run no JavaScript.",
 )
+@STORAGE_OPTION
 @debug_option
 def report(
-    path: Path, out: Path, tz: str, title: str, names_csv: Path | None, static: bool
+    path: Path | str,
+    out: Path,
+    tz: str,
+    title: str,
+    names_csv: Path | None,
+    static: bool,
+    storage_options: dict[str, str] | None,
 ) -> None:
     """Write one self-contained HTML report (statistics and charts) that opens offline.
 
@@ -157,7 +172,7 @@ def report(
 
     check_report_target(out)
     names = load_names(names_csv)
-    tables = load(path)
+    tables = load(path, storage_options)
     with reading(path):
         write_report(tables, out, tz=tz, title=title, names=names, static=static)
     click.echo(f"report: {out}")

@@ -11,6 +11,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -190,6 +191,49 @@ def counts(frames: Any) -> str:
 
 #: How the library names the policy in a message, and how the command line names it.
 _LIBRARY_POLICY, _CLI_POLICY = 'on_invalid="quarantine"', "--on-invalid quarantine"
+
+
+def _storage_options(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str] | None:
+    options: dict[str, str] = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}")
+        options[key.strip()] = setting
+    return options or None
+
+
+class DataPath(click.ParamType[Any]):
+    """A local path (checked as ``click.Path`` checks it) or an ``s3://`` URL (kept as text:
+    the store is reached with ``--storage-option``, checked by the library)."""
+
+    name = "path"
+
+    def __init__(self, **path_checks: Any) -> None:
+        self._local = click.Path(path_type=Path, **path_checks)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from postpress_frames._args import is_url
+
+        if isinstance(value, str) and is_url(value):
+            return value
+        return self._local.convert(value, param, ctx)
+
+
+#: ``--storage-option KEY=VALUE`` (repeatable): polars-style options of an ``s3://`` URL.
+STORAGE_OPTION = click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_storage_options,
+    help="An option of an s3:// location, as polars takes it (aws_region=eu-west-1, "
+    "aws_endpoint_url=http://localhost:9000, ...); repeatable. Without it the AWS_* "
+    "environment is used (better for secrets: a command line is visible to other users).",
+)
+
 
 ON_INVALID_OPTION = click.option(
     "--on-invalid",

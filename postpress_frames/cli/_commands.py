@@ -12,6 +12,8 @@ import click
 from postpress_frames.cli._app import (
     ON_INVALID_OPTION,
     PROGRESS_OPTION,
+    STORAGE_OPTION,
+    DataPath,
     cli,
     client_options,
     counts,
@@ -39,8 +41,8 @@ def _client(api_key: str | None, base_url: str | None) -> Any:
     "--out",
     "out",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Folder: new, empty, or an earlier fetch folder (replaced whole).",
+    type=DataPath(),
+    help="Folder (or s3:// URL): new, empty, or an earlier fetch folder (replaced whole).",
 )
 @click.option("--after", help="Only messages strictly after this ISO 8601 UTC moment.")
 @click.option("--before", help="Only messages strictly before this ISO 8601 UTC moment.")
@@ -49,11 +51,12 @@ def _client(api_key: str | None, base_url: str | None) -> Any:
 @click.option("--no-original", is_flag=True, help="Drop the raw provider payload column.")
 @ON_INVALID_OPTION
 @PROGRESS_OPTION
+@STORAGE_OPTION
 @client_options
 @debug_option
 def fetch(
     chat_id: str,
-    out: Path,
+    out: Path | str,
     after: str | None,
     before: str | None,
     sender_id: str | None,
@@ -61,6 +64,7 @@ def fetch(
     no_original: bool,
     on_invalid: str,
     progress: bool | None,
+    storage_options: dict[str, str] | None,
     api_key: str | None,
     base_url: str | None,
 ) -> None:
@@ -77,7 +81,7 @@ def fetch(
     from postpress_frames.storage.parquet import write_parquet
     from postpress_frames.tables.build import check_on_invalid
 
-    check_fetch_folder_target(out)
+    check_fetch_folder_target(out, storage_options)
     with _client(api_key, base_url) as client:
         frames = fetch_chat(
             chat_id,
@@ -91,7 +95,12 @@ def fetch(
             progress=progress_on(progress),
         )
     filters = {"after": after, "before": before, "sender_id": sender_id}
-    write_parquet(frames, out, filters={k: v for k, v in filters.items() if v})
+    write_parquet(
+        frames,
+        out,
+        filters={k: v for k, v in filters.items() if v},
+        storage_options=storage_options,
+    )
     click.echo(f"{out}: {counts(frames)}")
 
 
@@ -100,22 +109,24 @@ def fetch(
 @click.option(
     "--dataset",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Dataset root: new, empty, or a dataset written by sync.",
+    type=DataPath(),
+    help="Dataset root (or s3:// URL): new, empty, or a dataset written by sync.",
 )
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 250), default=250, show_default=True)
 @ON_INVALID_OPTION
 @PROGRESS_OPTION
+@STORAGE_OPTION
 @client_options
 @debug_option
 def sync(
     chat_ids: Sequence[str],
-    dataset: Path,
+    dataset: Path | str,
     workers: int,
     page_size: int,
     on_invalid: str,
     progress: bool | None,
+    storage_options: dict[str, str] | None,
     api_key: str | None,
     base_url: str | None,
 ) -> None:
@@ -127,15 +138,16 @@ def sync(
     \b
     Example:
       postpress-frames sync chat_a chat_b --dataset lake --workers 4
+      postpress-frames sync chat_a --dataset s3://bucket/lake --storage-option aws_region=eu-west-1
     """
     from postpress_frames.pipeline.sync import sync_chats
     from postpress_frames.tables.build import check_on_invalid
 
-    check_dataset_target(dataset)
+    root = check_dataset_target(dataset, storage_options)
     with _client(api_key, base_url) as client:
         results = sync_chats(
             chat_ids,
-            dataset,
+            root,
             client=client,
             workers=workers,
             page_size=page_size,
@@ -154,9 +166,10 @@ def sync(
 
 
 @cli.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=DataPath(exists=True))
+@STORAGE_OPTION
 @debug_option
-def validate(path: Path) -> None:
+def validate(path: Path | str, storage_options: dict[str, str] | None) -> None:
     """Validate a folder written by `fetch` or a dataset written by `sync`.
 
     A file that is not readable Parquet (truncated, foreign) is one line naming it
@@ -169,15 +182,17 @@ def validate(path: Path) -> None:
     from postpress_frames.storage.dataset import chat_ids, read_chat
     from postpress_frames.storage.parquet import read_parquet
 
+    options = {"storage_options": storage_options}
     with reading(path):
-        if is_fetch_folder_input(path):
-            click.echo(f"{path}: valid: {counts(read_parquet(path))}")
+        if is_fetch_folder_input(path, storage_options):
+            click.echo(f"{path}: valid: {counts(read_parquet(path, **options))}")
             return
-        ids = chat_ids(path)
+        ids = chat_ids(path, **options)
         if not ids:
             raise click.UsageError(f"{path}: neither a fetch folder nor a dataset with chats")
         for chat_id in ids:
-            click.echo(f"{chat_id}: valid: {counts(read_chat(path, chat_id).validate())}")
+            frames = read_chat(path, chat_id, **options).validate()
+            click.echo(f"{chat_id}: valid: {counts(frames)}")
 
 
 @cli.command("fake-server")

@@ -26,7 +26,7 @@ def _first_line(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
+def reading(path: Path | str) -> Iterator[None]:
     """Turn a polars error raised inside the block into a ``StorageError`` naming ``path``."""
     import polars as pl
 
@@ -36,24 +36,27 @@ def reading(path: Path) -> Iterator[None]:
         raise StorageError(f"cannot read the tables ({_first_line(exc)})", path=path) from exc
 
 
-def is_fetch_folder_input(path: Path) -> bool:
+def is_fetch_folder_input(path: Path | str, storage_options: dict[str, str] | None) -> bool:
     """Whether ``path`` is a fetch folder (it has a manifest); otherwise a dataset root."""
     from postpress_frames.storage.parquet import MANIFEST
+    from postpress_frames.storage.store import as_location
 
-    return (path / MANIFEST).is_file()
+    return (as_location(path, "PATH", storage_options) / MANIFEST).is_file()
 
 
-def load(path: Path) -> Any:
-    """A fetch folder as ChatFrames, or a dataset root as lazy tables of all its chats."""
+def load(path: Path | str, storage_options: dict[str, str] | None = None) -> Any:
+    """A fetch folder as ChatFrames, or a dataset root as lazy tables of all its chats
+    (``path`` may be an ``s3://`` URL, reached with ``storage_options``)."""
     from postpress_frames.storage.dataset import chat_ids, scan_dataset
     from postpress_frames.storage.parquet import read_parquet
 
+    options = {"storage_options": storage_options}
     with reading(path):
-        if is_fetch_folder_input(path):
-            return read_parquet(path)
-        if not chat_ids(path):
+        if is_fetch_folder_input(path, storage_options):
+            return read_parquet(path, **options)
+        if not chat_ids(path, **options):
             raise click.UsageError(f"{path}: neither a fetch folder nor a dataset with chats")
-        return scan_dataset(path)
+        return scan_dataset(path, **options)
 
 
 def load_names(path: Path | None) -> Any:
