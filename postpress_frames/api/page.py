@@ -1,7 +1,7 @@
 """``Page``, one page of a chat's messages, and reading a 200 body into ids and a cursor.
 
-:func:`read_body` takes the fast path, :func:`scan_body` (polars reads only the ids and the
-cursor), and falls back to parsing the JSON and checking it against the contract
+:func:`read_body` takes the fast path, :func:`scan_body` (msgspec decodes only the ids and
+the cursor), and falls back to parsing the JSON and checking it against the contract
 (:func:`~postpress_frames.api.body.check_body`), which raises the precise error.
 
 >>> read_body(b'{"items": [{"id": "m1"}, {"id": "m2"}], "cursor": "c1"}', chat_id="c", page=1)
@@ -13,18 +13,15 @@ cursor), and falls back to parsing the JSON and checking it against the contract
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
+
+import msgspec
 
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
 from postpress_frames.api.body import check_body
-
-if TYPE_CHECKING:
-    import polars as pl
 
 __all__ = ["Page", "read_body", "scan_body"]
 
@@ -152,53 +149,43 @@ def _parse_json(raw: bytes, *, chat_id: str, page: int, scrub: Callable[[bytes],
     raise InvalidResponseError(problem, page=page, chat_id=chat_id, unparsable=unparsable)
 
 
-# A message id or cursor whose value is not a JSON string or null: polars would read 123 or
-# true as the string "123"/"true", so such bodies take the exact check instead.
-_NOT_A_STRING = re.compile(rb'"(?:id|message_id|cursor)"\s*:\s*[^"\sn]')
+class _IdItem(msgspec.Struct):
+    """What the fast path reads of a message: its ids (every other field is skipped)."""
+
+    id: str | None = None
+    message_id: str | None = None
 
 
-@functools.cache
-def _id_schema() -> pl.Schema:
-    """What the fast path reads of a page (built on first use: polars loads lazily)."""
-    import polars as pl
+class _IdBody(msgspec.Struct):
+    """What the fast path reads of a page: the messages' ids and the cursor."""
 
-    ids = pl.Struct({"id": pl.String(), "message_id": pl.String()})
-    fields: dict[str, pl.DataType] = {"items": pl.List(ids), "cursor": pl.String()}
-    return pl.Schema(fields)
+    items: list[_IdItem]
+    cursor: str | None = None
+
+
+_ID_DECODER = msgspec.json.Decoder(_IdBody)
 
 
 def scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
     """The fast path of :func:`read_body`: the message ids and the cursor of a valid body,
-    read by polars without building a Python object per message (json.loads of every page
-    held the GIL for most of a fetch). None when the body needs the exact check: not a JSON
-    object, not parseable, ``items`` missing or not a list of objects, an id missing, empty
-    or not a string, a cursor not a string.
+    read by a strict typed decoder (msgspec) that builds no Python object for the fields it
+    skips. None when the body needs the exact check: not a JSON object, not parseable,
+    ``items`` missing or not a list of objects, an id missing, empty or not a string (a
+    number is not taken for its text), a cursor not a string.
 
     >>> scan_body(b'{"items": [{"message_id": "m1"}], "cursor": null}')
     (['m1'], None)
-    >>> scan_body(b'{"items": [{"id": 7}]}') is None
-    True
+    >>> scan_body(b'{"items": [{"id": 7}]}') is None, scan_body(b'{"items": [{"id": ""}]}')
+    (True, None)
     """
-    import polars as pl
-
-    if raw.lstrip()[:1] != b"{" or _NOT_A_STRING.search(raw):
-        return None
     try:
-        body = pl.read_json(raw, schema=_id_schema())
-    except Exception:  # any parse problem: the exact check explains it
-        return None
-    if body.height != 1:
-        return None
-    (items,) = body.get_column("items").to_list()  # small dicts of two strings: cheap
-    if items is None:
+        body = _ID_DECODER.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # the exact check explains it
         return None
     ids: list[str] = []
-    for item in items:
-        if item is None:
-            return None
-        message_id = item["id"] if item["id"] is not None else item["message_id"]
+    for item in body.items:
+        message_id = item.id if item.id is not None else item.message_id
         if not message_id:
             return None
         ids.append(message_id)
-    cursor = body.get_column("cursor")[0]
-    return ids, cursor or None
+    return ids, body.cursor or None
