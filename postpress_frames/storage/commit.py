@@ -254,11 +254,16 @@ def move_legacy_folders(root: Location, chat_id: str) -> None:
 
 
 def _remove_temps(root: Location, chat_id: str) -> None:
-    """Delete temporary files a killed writer of this chat left (after its journal is done)."""
+    """Delete temporary files a killed writer of this chat left (after its journal is done).
+
+    Earlier versions wrote them beside the part files too; none wrote to an object store,
+    where only the commit folder is looked in (a listing per folder is a request there).
+    """
     _remove_temps_in(commit_dir(root, chat_id))
-    for table in STORED_TABLES:
-        for folder in partition_dirs(root, table, chat_id):
-            _remove_temps_in(folder)
+    if isinstance(root, Path):
+        for table in STORED_TABLES:
+            for folder in partition_dirs(root, table, chat_id):
+                _remove_temps_in(folder)
     _drop_empty(commit_dir(root, chat_id))
 
 
