@@ -16,9 +16,10 @@ shape moves to ``messages``, and one stored good that is fetched now in a bad sh
 Pages are built into validated tables in batches as they arrive; each batch goes to a
 :class:`~postpress_frames.storage.merge.ChatUpdate`, which stages it on disk and at the end
 streams the merge into the new files, so memory stays about that of one batch however large
-the chat. If the process dies, the dataset keeps its previous files, or, once the commit
-journal is written, the new ones (see :mod:`postpress_frames.storage.commit`), and the next
-sync redoes the rest.
+the chat (on glibc the sync also keeps the allocator from holding on to freed page bodies:
+see :mod:`postpress_frames.pipeline._memory`). If the process dies, the dataset keeps its
+previous files, or, once the commit journal is written, the new ones (see
+:mod:`postpress_frames.storage.commit`), and the next sync redoes the rest.
 
 >>> from postpress_frames.api.client import Client
 >>> from postpress_frames.testing import FakePostpress, demo_chat
@@ -50,6 +51,7 @@ from postpress_frames.api.page import Page
 from postpress_frames.api.params import check_page_size, quote_chat_id
 from postpress_frames.api.retry import RateLimitGate
 from postpress_frames.api.seen import SeenIds
+from postpress_frames.pipeline._memory import bound_large_allocations
 from postpress_frames.pipeline.fetch import check_client
 from postpress_frames.storage.dataset import check_dataset_target, message_count, newest_timestamp
 from postpress_frames.storage.merge import ChatUpdate
@@ -201,6 +203,7 @@ def sync_chat(
     check_on_invalid(on_invalid)
     if getattr(_CHECKED, "root", None) != root:
         check_dataset_target(root)  # a file or a folder of other files: before any request
+    bound_large_allocations()  # memory stays flat however long the chat (see _memory.py)
     own_client = client is None
     active = client or Client()
     try:
