@@ -299,8 +299,9 @@ class ChatUpdate:
     def __enter__(self) -> Self:
         make_dataset_folders(self.root)
         recover_chat(self.root, self.chat_id)
-        remove_leftovers(self.root, self.chat_id)
-        shutil.rmtree(self._folder, ignore_errors=True)  # a killed sync's local staging
+        remove_leftovers(self.root, self.chat_id)  # on disk, the staging folder too
+        if not isinstance(self.root, Path):  # a killed sync's local staging for a store
+            shutil.rmtree(self._folder, ignore_errors=True)
         return self
 
     def __exit__(

@@ -63,7 +63,6 @@ __all__ = [
     "fsync_dir",
     "fsync_file",
     "is_local",
-    "local_copy",
     "pyarrow_options",
     "relative_key",
     "remove_tree",
@@ -210,15 +209,6 @@ class ObjectPath:
     def parent(self) -> ObjectPath:
         head, sep, _ = self._key.rpartition("/")
         return ObjectPath(self._store, head) if sep else self
-
-    @property
-    def parents(self) -> list[ObjectPath]:
-        out: list[ObjectPath] = []
-        current = self
-        while current.parent is not current:
-            current = current.parent
-            out.append(current)
-        return out
 
     def sibling_key(self, key: str) -> ObjectPath:
         """Another key of the same store."""
@@ -589,18 +579,6 @@ def write_via_local(target: Location, write: Callable[[Path], object]) -> None:
         local = Path(folder) / target.name
         write(local)
         upload(local, target)
-
-
-@contextlib.contextmanager
-def local_copy(location: Location) -> Iterator[Path]:
-    """A local path holding ``location``'s file (itself on disk; a download otherwise)."""
-    if isinstance(location, Path):
-        yield location
-        return
-    with tempfile.TemporaryDirectory(prefix="postpress-frames-") as folder:
-        local = Path(folder) / location.name
-        local.write_bytes(location.read_bytes())
-        yield local
 
 
 def remove_tree(folder: Location) -> None:
