@@ -316,8 +316,9 @@ class ChatUpdate:
     def add(self, frames: ChatFrames, *, last: bool = False) -> None:
         """Add one batch's validated frames; ``last=True`` keeps it in memory (not staged).
 
-        Batches carry distinct messages (the first fetched wins: see ``frames_from_pages``),
-        set aside or not; the batch's ``rejects`` are kept in memory (they are few).
+        Batches carry distinct messages, set aside or not (the client yields each id once:
+        see :meth:`~postpress_frames.Client.iter_pages`); the batch's ``rejects`` are kept
+        in memory (they are few).
         """
         if frames.rejects.height:
             self.rejected += frames.rejects.height
@@ -342,9 +343,12 @@ class ChatUpdate:
             return 0, 0
         root, chat_id = self.root, self.chat_id
         stored = stored_file(root, "messages", chat_id) is not None
-        good = _fetched_ids(self._runs) if self._runs else pl.Series("id", [], pl.String)
         new_rejects = pl.concat(self._rejects) if self._rejects else _no_rejects()
         old_rejects = scan_stored(root, REJECTS, chat_id).collect()
+        # The fetched ids (~40 MB a million) are read only when something is compared with
+        # them: a first sync with nothing set aside, the common case of a big one, needs none.
+        needed = stored or not (new_rejects.is_empty() and old_rejects.is_empty())
+        good = _fetched_ids(self._runs) if self._runs and needed else _no_ids()
         rejects = _merged_rejects(old_rejects, new_rejects, good)
         now_rejected = new_rejects.get_column("message_id").drop_nulls().alias("id")
         added, updated, moved = self.fetched, 0, 0
@@ -367,6 +371,10 @@ def _local_staging(remote: Location) -> Path:
     URL, so the next sync of the chat deletes what a killed one left, as on disk."""
     digest = hashlib.sha256(str(remote).encode("utf-8")).hexdigest()[:20]
     return Path(tempfile.gettempdir()) / "postpress-frames-staging" / digest
+
+
+def _no_ids() -> pl.Series:
+    return pl.Series("id", [], pl.String)
 
 
 def _no_rejects() -> pl.DataFrame:
