@@ -136,6 +136,13 @@ class Served:
     base_url: str
     api_key: str
     chats: dict[str, int]  # chat id -> messages
+    pid: int  # the serving child's
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the serving child has used so far (Linux)."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -157,7 +164,8 @@ def serve(chats: dict[str, tuple[Path, int]], *, latency: float = 0.0) -> Iterat
         if not ready:
             raise RuntimeError("the FakePostpress child exited before serving")
         info = json.loads(ready)
-        yield Served(info["base_url"], API_KEY, {cid: n for cid, (_, n) in chats.items()})
+        counts = {cid: n for cid, (_, n) in chats.items()}
+        yield Served(info["base_url"], API_KEY, counts, process.pid)
     finally:
         process.stdin.close()  # the child stops its server and exits on EOF
         try:
