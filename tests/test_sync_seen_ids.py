@@ -51,3 +51,36 @@ def test_ids_sharing_a_first_hash_are_told_apart_by_the_second(
     pages = random_pages(7)
     seen = SeenIds(fold_at=5)
     assert [seen.first_seen(ids) for ids in pages] == first_seen_by_a_set(pages)
+
+
+def test_the_filter_never_says_no_to_a_string_it_holds() -> None:
+    held = [f"msg_{i}" for i in range(50_000)]
+    bloom = _seen._Filter()
+    bloom.add(held)
+    assert all(bloom.may_hold(text) for text in held)
+    others = [f"other_{i}" for i in range(50_000)]
+    # 150,000 bits set of 2**25: a stranger passes with a chance of about 10**-6.
+    assert sum(bloom.may_hold(text) for text in others) <= 5
+
+
+def test_once_folded_only_the_ids_the_filter_lets_through_are_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = SeenIds(fold_at=1_000)
+    folded = [f"old_{i}" for i in range(1_000)]
+    assert seen.first_seen(folded) == list(range(1_000))
+    searched: list[str] = []
+    search = seen._folded_among
+
+    def recording(ids: list[str]) -> set[str]:
+        searched.extend(ids)
+        return search(ids)
+
+    monkeypatch.setattr(seen, "_folded_among", recording)
+    for page in range(40):  # 10,000 new ids: none of them is looked for in the folded hashes
+        ids = [f"new_{page}_{i}" for i in range(250)]
+        assert seen.first_seen(ids) == list(range(250))
+    assert len(searched) <= 5
+    # A folded id coming back is let through, searched and dropped.
+    assert seen.first_seen(["new_x", "old_7", "old_999"]) == [0]
+    assert {"old_7", "old_999"} <= set(searched)

@@ -207,7 +207,7 @@ class Client:
 
     def _pages(self, chat_id: str, path: str, params: dict[str, str]) -> Iterator[Page]:
         paginator = CursorPaginator(params, chat_id=chat_id)
-        seen = SeenIds()  # a set of a million ids would hold ~130 MB; this ~16 MB
+        seen = SeenIds()  # a set of a million ids would hold ~130 MB; this ~40 MB
         number = 0
         while not paginator.done:
             number += 1
