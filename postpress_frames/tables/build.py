@@ -591,21 +591,23 @@ def _has_bad_values(items: pl.DataFrame, messages: pl.DataFrame) -> bool:
 # -- the parts put together: the checks in fetch order, then each table sorted ---------------
 
 
-def _empty_part_tables(context: _Context) -> dict[str, pl.DataFrame]:
+def _empty_part_schemas(context: _Context) -> dict[str, pl.Schema]:
+    """The schemas of the parts' tables, for a table no part has (built only then: four
+    empty frames a build cost about 2 ms, a tenth of a small chat's)."""
     messages = table_schema("messages")
     if not context.include_original:
         messages = pl.Schema({k: v for k, v in messages.items() if k != "original"})
     at = {AT: pl.Int32()}
     return {
-        "messages": pl.DataFrame(schema=messages),
-        "attachments": pl.DataFrame(schema={**at, **table_schema("attachments")}),
-        "reactions": pl.DataFrame(schema={**at, **table_schema("reactions")}),
-        "seen_by": pl.DataFrame(schema={**at, **table_schema("seen_by")}),
+        "messages": messages,
+        "attachments": pl.Schema({**at, **table_schema("attachments")}),
+        "reactions": pl.Schema({**at, **table_schema("reactions")}),
+        "seen_by": pl.Schema({**at, **table_schema("seen_by")}),
     }
 
 
-def _concat(frames: list[pl.DataFrame], empty: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat(frames, rechunk=False) if frames else empty
+def _concat(frames: list[pl.DataFrame], empty: pl.Schema) -> pl.DataFrame:
+    return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=empty)
 
 
 def _taken(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
@@ -649,7 +651,7 @@ def _sorted_children(
     offsets: list[int],
     rank: pl.Series,
     by: list[str],
-    empty: pl.DataFrame,
+    empty: pl.Schema,
 ) -> pl.DataFrame:
     """The rows of the kept items, in their items' rank order, then by ``by``."""
     found = _concat(frames, empty)
@@ -730,7 +732,7 @@ def _assemble(
     """The four tables from the groups' parts: the checks in fetch order (raising for the
     first bad value; under quarantine, setting aside every message with one), then each
     table in order. Also the kept items (``PAGE``, ``ITEM``, ``id``)."""
-    empty = _empty_part_tables(context)
+    empty = _empty_part_schemas(context)
     offsets = [0]
     for part in parts:
         offsets.append(offsets[-1] + part.keys.height)
