@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import random
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -84,3 +88,33 @@ def test_once_folded_only_the_ids_the_filter_lets_through_are_searched(
     # A folded id coming back is let through, searched and dropped.
     assert seen.first_seen(["new_x", "old_7", "old_999"]) == [0]
     assert {"old_7", "old_999"} <= set(searched)
+
+
+PICKLE_IN_ONE_PROCESS = """
+import pickle, sys
+from postpress_frames.api.seen import SeenIds
+seen = SeenIds(fold_at=100)
+seen.first_seen([f"old_{i}" for i in range(1_000)])
+sys.stdout.buffer.write(pickle.dumps(seen))
+"""
+
+ANSWER_IN_ANOTHER = """
+import pickle, sys
+seen = pickle.loads(sys.stdin.buffer.read())
+print(seen.first_seen([f"old_{i}" for i in range(1_000)] + ["new"]), seen._filter is None)
+"""
+
+
+def test_a_copy_in_a_process_with_other_string_hashes_still_knows_every_id() -> None:
+    """The filter is built from Python's string hashes, which differ between processes: a
+    pickled SeenIds drops it there and searches every id instead of trusting it."""
+    run = functools.partial(subprocess.run, check=True, capture_output=True)
+    made = run([sys.executable, "-c", PICKLE_IN_ONE_PROCESS], env=hash_seed(1))
+    answer = run([sys.executable, "-c", ANSWER_IN_ANOTHER], input=made.stdout, env=hash_seed(2))
+    assert answer.stdout.decode().split() == ["[1000]", "True"]
+    same = run([sys.executable, "-c", ANSWER_IN_ANOTHER], input=made.stdout, env=hash_seed(1))
+    assert same.stdout.decode().split() == ["[1000]", "False"]
+
+
+def hash_seed(seed: int) -> dict[str, str]:
+    return {**os.environ, "PYTHONHASHSEED": str(seed)}

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # polars is imported on the first fold: importing the client 
 #: positions are cut from one 64-bit hash).
 FILTER_BITS: Final = 2**25
 _POSITION: Final = FILTER_BITS - 1
+_PROBE: Final = "postpress-frames"  # its hash tells whether string hashes are this process's
 
 
 class _Filter:
@@ -86,20 +87,31 @@ class SeenIds:
         self._recent: set[str] = set()
         self._first: pl.Series | None = None  # the folded ids' first hashes, sorted
         self._second: pl.Series | None = None  # their second hashes, in the same order
-        self._filter: _Filter | None = None  # every folded id is in it
+        # Every folded id is in it; None once folded: no filter, search every id (after a
+        # copy to a process whose string hashes differ, see __setstate__).
+        self._filter: _Filter | None = None
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_string_hashes": hash(_PROBE)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        hashes = state.pop("_string_hashes", None)
+        self.__dict__.update(state)
+        if hashes != hash(_PROBE):  # another process's string hashes: its filter means nothing
+            self._filter = None
+
     def first_seen(self, ids: Sequence[str]) -> list[int]:
         """Record ``ids``; return the positions of those not seen before (nor earlier here)."""
         recent = self._recent
-        folded = self._filter
-        if folded is None:
+        if self._first is None:  # nothing folded yet
             old: set[str] = set()
         else:
-            maybe = [i for i in ids if i not in recent and folded.may_hold(i)]
+            bloom = self._filter
+            maybe = [i for i in ids if i not in recent and (bloom is None or bloom.may_hold(i))]
             old = self._folded_among(maybe) if maybe else set()
         new: list[int] = []
         for position, message_id in enumerate(ids):
@@ -142,9 +154,10 @@ class SeenIds:
     def _fold(self) -> None:
         import polars as pl
 
-        if self._filter is None:
+        if self._first is None:
             self._filter = _Filter()
-        self._filter.add(self._recent)
+        if self._filter is not None:
+            self._filter.add(self._recent)
         ids = pl.DataFrame({"id": pl.Series(list(self._recent), dtype=pl.String)})
         new = ids.select(_hashes(pl.col("id")))
         firsts, seconds = new.get_column("h0"), new.get_column("h1")
