@@ -388,3 +388,34 @@ def test_a_sync_removes_what_a_killed_run_of_an_earlier_version_left(
     assert sync_chat(server.chat_id, root, client=client).added == 3
     assert sorted(p.name for p in folder.iterdir()) == [PART_FILE]
     assert leftovers(root) == []
+
+
+def test_a_message_with_two_id_keys_is_stored_once_as_one_build_would(tmp_path: Path) -> None:
+    """The client reads the last of two ``id`` keys (msgspec), the table builder the first
+    (polars): a repeat by the builder's reading in a later batch is still dropped, so the
+    dataset holds each id once, as the one-call build does."""
+    import json
+
+    import requests
+
+    chat = "chat_two_ids"
+    older, newer = demo_chat(2, chat_id=chat, seed=5)[::-1]
+    with FakePostpress({chat: [older, newer]}) as server, client_of(server) as c:
+        first = requests.get(
+            f"{server.base_url}/chats/{chat}/messages",
+            params={"limit": "1"},
+            headers={"X-API-KEY": server.api_key},
+            timeout=10,
+        ).json()
+        [item] = first["items"]
+        other = next(m["id"] for m in (older, newer) if m["id"] != item["id"])
+        two_ids = '{"id": ' + json.dumps(other) + ", " + json.dumps(item)[1:]
+        hostile = '{"items": [' + two_ids + '], "cursor": ' + json.dumps(first["cursor"]) + "}"
+        server.fail_page(
+            1, Fault.raw(200, hostile.encode(), content_type="application/json"), times=2
+        )
+        result = sync_chat(chat, tmp_path, client=c, page_size=1, batch_pages=1)
+        stored = read_chat(tmp_path, chat).validate()
+        assert stored.messages["id"].to_list() == [other]
+        assert result.total == 1
+        assert stored == fetch_chat(chat, client=c, page_size=1)

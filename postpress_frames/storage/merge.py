@@ -315,9 +315,8 @@ class ChatUpdate:
     def add(self, frames: ChatFrames, *, last: bool = False) -> None:
         """Add one batch's validated frames; ``last=True`` keeps it in memory (not staged).
 
-        Batches carry distinct messages, set aside or not (the client yields each id once:
-        see :meth:`~postpress_frames.Client.iter_pages`); the batch's ``rejects`` are kept
-        in memory (they are few).
+        Batches carry distinct messages, set aside or not (the first fetched wins: see
+        ``frames_from_pages``); the batch's ``rejects`` are kept in memory (they are few).
         """
         if frames.rejects.height:
             self.rejected += frames.rejects.height
