@@ -25,15 +25,36 @@ the body looks like the v2 API (data/next_cursor instead of it
 
 from __future__ import annotations
 
+import json
 from typing import Any, NoReturn
 
 from postpress_frames._exceptions import InvalidResponseError, describe_json
 from postpress_frames.api.settings import DEFAULT_BASE_URL
 
-__all__ = ["V2_KEYS", "check_body", "check_page", "looks_like_v2", "message_id_of"]
+__all__ = ["V2_KEYS", "check_body", "check_page", "is_text", "looks_like_v2", "message_id_of"]
 
 #: Page-level keys of the v2 API's lists (``data``, ``next_cursor``, ``total_count``).
 V2_KEYS = frozenset({"data", "next_cursor", "total_count"})
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text: not holding a lone surrogate (a JSON escape such as
+    ``\\ud800`` without its pair), which no UTF-8 file, Parquet column or URL can carry.
+
+    >>> is_text("m1"), is_text("caf\u00e9"), is_text(chr(0xD800) + "x")
+    (True, True, False)
+    """
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_text(value: str) -> str:
+    return f"expected Unicode text, got {json.dumps(value)} (it holds a lone surrogate escape)"
 
 
 def looks_like_v2(body: Any) -> bool:
@@ -69,6 +90,8 @@ def message_id_of(item: Any, index: int) -> tuple[str | None, str | None, str | 
     if not isinstance(message_id, str) or not message_id:
         problem = f"expected a non-empty string, got {describe_json(message_id)}"
         return None, f"items[{index}].{key}", problem
+    if not is_text(message_id):  # polars would read it as other text: two ids could merge
+        return None, f"items[{index}].{key}", _not_text(message_id)
     return message_id, None, None
 
 
@@ -106,6 +129,8 @@ def _cursor(body: dict[str, Any], *, page: int, chat_id: str | None) -> str | No
     if cursor is not None and not isinstance(cursor, str):
         problem = f"expected a string or null, got {describe_json(cursor)}"
         _invalid(problem, "cursor", page=page, chat_id=chat_id)
+    if cursor is not None and not is_text(cursor):  # it goes back in the next URL
+        _invalid(_not_text(cursor), "cursor", page=page, chat_id=chat_id)
     return cursor or None
 
 

@@ -21,7 +21,7 @@ from typing import Any, overload
 import msgspec
 
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
-from postpress_frames.api.body import check_body
+from postpress_frames.api.body import check_body, is_text
 
 __all__ = ["Page", "read_body", "scan_body"]
 
@@ -171,7 +171,8 @@ def scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
     read by a strict typed decoder (msgspec) that builds no Python object for the fields it
     skips. None when the body needs the exact check: not a JSON object, not parseable,
     ``items`` missing or not a list of objects, an id missing, empty or not a string (a
-    number is not taken for its text), a cursor not a string.
+    number is not taken for its text), an id or cursor holding a lone surrogate escape, a
+    cursor not a string.
 
     >>> scan_body(b'{"items": [{"message_id": "m1"}], "cursor": null}')
     (['m1'], None)
@@ -185,7 +186,9 @@ def scan_body(raw: bytes) -> tuple[list[str], str | None] | None:
     ids: list[str] = []
     for item in body.items:
         message_id = item.id if item.id is not None else item.message_id
-        if not message_id:
+        if not message_id or not is_text(message_id):
             return None
         ids.append(message_id)
+    if body.cursor is not None and not is_text(body.cursor):
+        return None
     return ids, body.cursor or None

@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -679,6 +679,22 @@ def _pages(pages: object) -> Iterable[object]:
     return pages
 
 
+class _Source:
+    """The pages given, remembering an error their iterator raised (a client that cannot
+    page on): that error is the source's, and no policy of the builder keeps its messages."""
+
+    def __init__(self, pages: Iterable[object]) -> None:
+        self._pages = pages
+        self.error: InvalidResponseError | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        try:
+            yield from self._pages
+        except InvalidResponseError as error:
+            self.error = error
+            raise
+
+
 def check_on_invalid(value: object) -> OnInvalid:
     """``value`` when it is ``"raise"`` or ``"quarantine"``.
 
@@ -925,10 +941,13 @@ def frames_from_pages(
     if seen is not None and not isinstance(seen, SeenIds):
         raise ArgumentTypeError("seen", "a SeenIds (ids taken by earlier calls) or None", seen)
     quarantine = check_on_invalid(on_invalid) == "quarantine"
+    source = _Source(checked)
     try:
-        built = _build(checked, schema, include_original, seen, quarantine)
+        built = _build(source, schema, include_original, seen, quarantine)
     except InvalidResponseError as error:
-        raise error if quarantine else _hinted(error)  # noqa: B904 (the same error, hinted)
+        if quarantine or error is source.error:  # quarantine would not keep the rest
+            raise
+        raise _hinted(error)  # noqa: B904 (the same error, hinted)
     warn_unknown_fields(built.unknown, stacklevel=2)
     frames = built.frames
     unknown = warn_unknown_values(frames, stacklevel=2)
