@@ -14,6 +14,7 @@ from postpress_frames._exceptions import (
     ArgumentTypeError,
     AuthenticationError,
     ConfigurationError,
+    InvalidResponseError,
     NotFoundError,
     PostpressError,
 )
@@ -390,32 +391,58 @@ def test_a_sync_removes_what_a_killed_run_of_an_earlier_version_left(
     assert leftovers(root) == []
 
 
-def test_a_message_with_two_id_keys_is_stored_once_as_one_build_would(tmp_path: Path) -> None:
-    """The client reads the last of two ``id`` keys (msgspec), the table builder the first
-    (polars): a repeat by the builder's reading in a later batch is still dropped, so the
-    dataset holds each id once, as the one-call build does."""
+def serve_two_ids(server: FakePostpress, chat: str) -> tuple[str, str]:
+    """Page 1 of ``chat`` (one message a page) gets a first ``id`` key naming the other
+    message; returns (the id page 1's message has, the other id)."""
     import json
 
     import requests
 
+    first = requests.get(
+        f"{server.base_url}/chats/{chat}/messages",
+        params={"limit": "1"},
+        headers={"X-API-KEY": server.api_key},
+        timeout=10,
+    ).json()
+    [item] = first["items"]
+    other = next(m["id"] for m in server.messages(chat) if m["id"] != item["id"])
+    two_ids = '{"id": ' + json.dumps(other) + ", " + json.dumps(item)[1:]
+    hostile = '{"items": [' + two_ids + '], "cursor": ' + json.dumps(first["cursor"]) + "}"
+    fault = Fault.raw(200, hostile.encode(), content_type="application/json")
+    server.fail_page(1, fault, times=10)
+    return item["id"], other
+
+
+def test_a_message_with_two_disagreeing_id_keys_is_refused_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    """The client reads the last of two ``id`` keys (msgspec) and drops repeats by it, the
+    table builder reads the first (polars): by the builder's reading, the next page's
+    message would be a repeat stored twice by a sync of one page a batch. The builder
+    refuses the message whose readings differ, naming it."""
     chat = "chat_two_ids"
-    older, newer = demo_chat(2, chat_id=chat, seed=5)[::-1]
-    with FakePostpress({chat: [older, newer]}) as server, client_of(server) as c:
-        first = requests.get(
-            f"{server.base_url}/chats/{chat}/messages",
-            params={"limit": "1"},
-            headers={"X-API-KEY": server.api_key},
-            timeout=10,
-        ).json()
-        [item] = first["items"]
-        other = next(m["id"] for m in (older, newer) if m["id"] != item["id"])
-        two_ids = '{"id": ' + json.dumps(other) + ", " + json.dumps(item)[1:]
-        hostile = '{"items": [' + two_ids + '], "cursor": ' + json.dumps(first["cursor"]) + "}"
-        server.fail_page(
-            1, Fault.raw(200, hostile.encode(), content_type="application/json"), times=2
-        )
-        result = sync_chat(chat, tmp_path, client=c, page_size=1, batch_pages=1)
-        stored = read_chat(tmp_path, chat).validate()
-        assert stored.messages["id"].to_list() == [other]
-        assert result.total == 1
-        assert stored == fetch_chat(chat, client=c, page_size=1)
+    with FakePostpress({chat: demo_chat(2, chat_id=chat, seed=5)}) as server:
+        own, other = serve_two_ids(server, chat)
+        with client_of(server) as c, pytest.raises(InvalidResponseError) as caught:
+            sync_chat(chat, tmp_path / "lake", client=c, page_size=1, batch_pages=1)
+    error = caught.value
+    assert (error.page, error.field, error.chat_id) == (1, "items[0].id", chat)
+    assert repr(other) in error.problem and repr(own) in error.problem
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_under_quarantine_it_is_set_aside_and_every_id_is_stored_once(tmp_path: Path) -> None:
+    chat = "chat_two_ids"
+    with FakePostpress({chat: demo_chat(2, chat_id=chat, seed=5)}) as server:
+        own, other = serve_two_ids(server, chat)
+        with client_of(server) as c:
+            result = sync_chat(
+                chat, tmp_path, client=c, page_size=1, batch_pages=1, on_invalid="quarantine"
+            )
+            built = fetch_chat(chat, client=c, page_size=1, on_invalid="quarantine")
+    stored = read_chat(tmp_path, chat).validate()
+    assert stored.messages["id"].to_list() == [other]  # from page 2, once
+    assert stored.rejects["message_id"].to_list() == [None]  # ambiguous: no id of its own
+    assert repr(own) in stored.rejects["reason"][0]
+    assert (result.total, result.rejected) == (1, 1)
+    assert stored == built

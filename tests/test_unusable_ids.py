@@ -104,3 +104,27 @@ def test_a_value_the_builder_refuses_still_suggests_quarantine(server: FakePostp
         fetch_chat(CHAT, client=client)
     assert caught.value.field is not None and "text" in caught.value.field
     assert 'on_invalid="quarantine"' in str(caught.value)
+
+
+def test_the_builder_refuses_a_message_it_reads_another_id_for_than_the_client() -> None:
+    from postpress_frames.api.page import Page
+    from postpress_frames.tables.build import frames_from_pages
+
+    body = (
+        '{"items": ['
+        + ", ".join(json.dumps(m) for m in demo_chat(2, chat_id=CHAT, seed=2))
+        + '], "cursor": null}'
+    )
+    raw = body.encode()
+    ids = [m["id"] for m in demo_chat(2, chat_id=CHAT, seed=2)]
+    agreeing = Page.lazy(1, raw, None, keep=[0, 1], total=2, ids=ids)
+    assert frames_from_pages([agreeing]).messages.height == 2
+    unknown = Page.lazy(1, raw, None, keep=[0, 1], total=2)  # no ids: nothing to compare
+    assert frames_from_pages([unknown]).messages.height == 2
+    other = Page.lazy(1, raw, None, keep=[1], total=2, ids=[ids[0], "m_elsewhere"])
+    with pytest.raises(InvalidResponseError) as caught:
+        frames_from_pages([other])
+    assert (caught.value.page, caught.value.field) == (1, "items[1].id")
+    assert "'m_elsewhere'" in caught.value.problem
+    aside = frames_from_pages([other], on_invalid="quarantine")
+    assert aside.messages.height == 0 and aside.rejects["message_id"].to_list() == [None]

@@ -225,7 +225,7 @@ class Client:
                 cursor,
             )
             paginator.advance(cursor, page=number)
-            yield Page.lazy(number, raw, cursor, keep=keep, total=len(ids))
+            yield Page.lazy(number, raw, cursor, keep=keep, total=len(ids), ids=ids)
 
     def _fetch(
         self, path: str, params: dict[str, str], *, chat_id: str, page: int

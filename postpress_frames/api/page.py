@@ -88,17 +88,37 @@ class Page:
     #: Positions in ``raw``'s ``items`` of the messages in ``items`` (None: all of them):
     #: the table builder reads ``raw`` and keeps only these, so a repeat is dropped once.
     new_positions: tuple[int, ...] | None = field(default=None, repr=False)
+    #: The ids of the messages in ``items`` as the client read them, which it dropped
+    #: repeats by (None: not known). The table builder refuses a message it reads another
+    #: id for (a body with two ``id`` keys), so every id is decided by one reading.
+    ids: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def lazy(
-        cls, number: int, raw: bytes, cursor: str | None, *, keep: list[int], total: int
+        cls,
+        number: int,
+        raw: bytes,
+        cursor: str | None,
+        *,
+        keep: list[int],
+        total: int,
+        ids: Sequence[str] | None = None,
     ) -> Page:
         """The page of body ``raw`` whose ``total`` items are new at positions ``keep``;
-        its ``items`` are parsed from ``raw`` only when looked at."""
+        its ``items`` are parsed from ``raw`` only when looked at. ``ids`` are the ids of
+        all ``total`` items, as the client read them."""
         new = None if len(keep) == total else keep
         positions = None if new is None else tuple(new)
         items = _Items(raw, new, len(keep))
-        return cls(number=number, items=items, cursor=cursor, raw=raw, new_positions=positions)
+        kept = None if ids is None else tuple(ids) if new is None else tuple(ids[i] for i in new)
+        return cls(
+            number=number,
+            items=items,
+            cursor=cursor,
+            raw=raw,
+            new_positions=positions,
+            ids=kept,
+        )
 
     def __repr__(self) -> str:
         return (

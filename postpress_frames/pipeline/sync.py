@@ -50,7 +50,6 @@ from postpress_frames.api.client import Client
 from postpress_frames.api.page import Page
 from postpress_frames.api.params import check_page_size, quote_chat_id
 from postpress_frames.api.retry import RateLimitGate
-from postpress_frames.api.seen import SeenIds
 from postpress_frames.pipeline._memory import bound_large_allocations
 from postpress_frames.pipeline.fetch import check_client
 from postpress_frames.storage.dataset import check_dataset_target, message_count, newest_timestamp
@@ -118,15 +117,18 @@ def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
         yield batch
 
 
-def _batch_frames(
-    chat_id: str, batch: list[Page], seen: SeenIds, on_invalid: OnInvalid = "raise"
-) -> ChatFrames:
-    """One batch's validated frames, without messages an earlier batch held (``seen``).
+def _batch_frames(chat_id: str, batch: list[Page], on_invalid: OnInvalid = "raise") -> ChatFrames:
+    """One batch's validated frames.
+
+    A batch holds no message an earlier one held: the client's pages carry each id once
+    across the whole fetch (:meth:`~postpress_frames.Client.iter_pages`), and the table
+    builder refuses a message it reads another id for than the client did (``Page.ids``),
+    so no second set of the chat's ids is kept here.
 
     A bad value, and a reject's ``page``, are named by the page's number in the chat.
     """
     try:
-        frames = frames_from_pages(batch, seen=seen, on_invalid=on_invalid).validate()
+        frames = frames_from_pages(batch, on_invalid=on_invalid).validate()
         if not frames.rejects.height:
             return frames
         numbers = {position: page.number for position, page in enumerate(batch, start=1)}
@@ -213,20 +215,13 @@ def sync_chat(
             after = None if newest is None else newest - overlap
             pages = active.iter_pages(chat_id, after=after, page_size=page_size)
             pages_seen = 0
-            # The first fetched wins across batches, as within one, by the table builder's
-            # reading of each id. The client drops repeats by its own reading (msgspec: the
-            # last of two "id" keys), which a hostile body can make differ from polars' (the
-            # first), so its dedupe alone could store a message twice. Folding early keeps
-            # this second set small (~20 MB a million); its queries run once a batch.
-            seen = SeenIds(fold_at=32_768)
             for batch in _batches(_observed(bar.track(pages), on_page), batch_pages):
-                frames = _batch_frames(chat_id, batch, seen, on_invalid)
+                frames = _batch_frames(chat_id, batch, on_invalid)
                 pages_seen += len(batch)
                 last = batch[-1].cursor is None
                 del batch  # the page bodies: not held while the next batch is fetched
                 update.add(frames, last=last)  # the last batch stays in memory
                 del frames
-            del seen
             added, updated = update.commit()
             total = message_count(root, chat_id)
             return SyncResult(

@@ -315,8 +315,9 @@ class ChatUpdate:
     def add(self, frames: ChatFrames, *, last: bool = False) -> None:
         """Add one batch's validated frames; ``last=True`` keeps it in memory (not staged).
 
-        Batches carry distinct messages, set aside or not (the first fetched wins: see
-        ``frames_from_pages``); the batch's ``rejects`` are kept in memory (they are few).
+        Batches carry distinct messages, set aside or not (the client yields each id once,
+        and the builder keeps no message it reads another id for: see ``Page.ids``); the
+        batch's ``rejects`` are kept in memory (they are few).
         """
         if frames.rejects.height:
             self.rejected += frames.rejects.height

@@ -155,6 +155,8 @@ class _State:
     aside: Aside = dataclasses.field(default_factory=Aside)
     #: (page, position) of the messages set aside that the build kept (not duplicates).
     rejected: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    #: Page number -> the ids the client read for the page's kept items (a Page's ``ids``).
+    paged: Mapping[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 def _bad(
@@ -240,6 +242,56 @@ def _check_ids(items: pl.DataFrame, state: _State) -> pl.DataFrame:
         state.aside.add(page, position, None, f"items[{position}].id", "no usable id")
     state.rejected += [(page, position) for page, position, _ in missing.iter_rows()]
     return _without(items, missing)
+
+
+def _check_paged(
+    items: pl.DataFrame, state: _State, keep: Mapping[int, tuple[int, ...]]
+) -> pl.DataFrame:
+    """Every kept message has the id the client paged by (:attr:`Page.ids`).
+
+    The client drops repeats by its own reading of the ids (msgspec: the last of two ``id``
+    keys), this build by polars' (the first): a message read under two ids could be kept
+    twice across calls, so one whose readings differ is refused, or set aside under
+    quarantine. Pages without ``ids`` (bytes, dicts) are not compared.
+    """
+    if not state.paged:
+        return items
+    pages: list[int] = []
+    positions: list[int] = []
+    ids: list[str] = []
+    for number, paged in state.paged.items():
+        kept = keep.get(number, range(len(paged)))
+        if len(kept) == len(paged):
+            pages += [number] * len(paged)
+            positions += kept
+            ids += paged
+    expected = pl.DataFrame(
+        {PAGE: pages, ITEM: positions, "_paged": ids},
+        schema={PAGE: items.schema[PAGE], ITEM: items.schema[ITEM], "_paged": pl.String()},
+    )
+    wrong = (
+        items.select(PAGE, ITEM, "id")
+        .join(expected, on=[PAGE, ITEM], how="inner")
+        .filter(pl.col("id").ne_missing(pl.col("_paged")))
+    )
+    if wrong.height == 0:
+        return items
+    if not state.quarantine:
+        page, position, read, paged_id = wrong.row(0)
+        raise InvalidResponseError(
+            _two_ids(read, paged_id), page=page, field=f"items[{position}].id"
+        )
+    for page, position, read, paged_id in wrong.iter_rows():  # no id of its own: ambiguous
+        state.aside.add(page, position, None, f"items[{position}].id", _two_ids(read, paged_id))
+    state.rejected += [(page, position) for page, position, _, _ in wrong.iter_rows()]
+    return _without(items, wrong)
+
+
+def _two_ids(read: str | None, paged: str) -> str:
+    return (
+        f"the message's id reads {read!r} here but {paged!r} to the client, which drops "
+        "repeats by it (two 'id' keys? the first is read here, the last there)"
+    )
 
 
 def _first_fetched(items: pl.DataFrame, seen: SeenIds | None) -> pl.DataFrame:
@@ -680,16 +732,22 @@ def _pages(pages: object) -> Iterable[object]:
 
 
 class _Source:
-    """The pages given, remembering an error their iterator raised (a client that cannot
-    page on): that error is the source's, and no policy of the builder keeps its messages."""
+    """The pages given, remembering the ids a Page says the client read (by page number, as
+    the reader numbers them) and an error their iterator raised (a client that cannot page
+    on): that error is the source's, and no policy of the builder keeps its messages."""
 
     def __init__(self, pages: Iterable[object]) -> None:
         self._pages = pages
+        self.paged: dict[int, tuple[str, ...]] = {}
         self.error: InvalidResponseError | None = None
 
     def __iter__(self) -> Iterator[object]:
         try:
-            yield from self._pages
+            for number, page in enumerate(self._pages, start=1):
+                ids = getattr(page, "ids", None)
+                if isinstance(ids, tuple):
+                    self.paged[number] = ids
+                yield page
         except InvalidResponseError as error:
             self.error = error
             raise
@@ -766,7 +824,7 @@ def _assemble(
             keys = keys.with_columns(
                 pl.when(CODE.is_in(no_id)).then(None).otherwise(pl.col("id")).alias("id")
             )
-    keys = _check_ids(_kept(keys, keep), state)
+    keys = _check_paged(_check_ids(_kept(keys, keep), state), state, keep)
     keys = _first_fetched(keys, seen)
     if state.aside:  # of the messages set aside, those not dropped as repeats
         held = keys.filter(CODE.is_in(state.aside.codes())).select(PAGE, ITEM)
@@ -819,7 +877,7 @@ class _Built:
 
 
 def _build(
-    pages: Iterable[object],
+    pages: _Source,
     schema: pl.Schema,
     include_original: bool,
     seen: SeenIds | None,
@@ -833,7 +891,7 @@ def _build(
     bodies = {page.number: page.raw for page in read}
     keep = {page.number: page.keep for page in read if page.keep is not None}
     decoded = [number for part in parts for number in part.decoded]
-    state = _State(bodies, item_dtype(schema), quarantine)
+    state = _State(bodies, item_dtype(schema), quarantine, paged=pages.paged)
     for page in read:
         state.aside.add_problems(page.number, page.rejected)
     for part in parts:  # values of the wrong JSON type first, as if searched all at once
