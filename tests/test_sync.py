@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow.parquet as pq
 import pytest
@@ -391,9 +391,12 @@ def test_a_sync_removes_what_a_killed_run_of_an_earlier_version_left(
     assert leftovers(root) == []
 
 
-def serve_two_ids(server: FakePostpress, chat: str) -> tuple[str, str]:
+def serve_two_ids(
+    server: FakePostpress, chat: str, *, two_arrays: bool = False, **change: object
+) -> tuple[str, str]:
     """Page 1 of ``chat`` (one message a page) gets a first ``id`` key naming the other
-    message; returns (the id page 1's message has, the other id)."""
+    message (``two_arrays``: a first ``items`` array holding both messages instead), its
+    message the values ``change``; returns (the id page 1's message has, the other id)."""
     import json
 
     import requests
@@ -405,12 +408,19 @@ def serve_two_ids(server: FakePostpress, chat: str) -> tuple[str, str]:
         timeout=10,
     ).json()
     [item] = first["items"]
-    other = next(m["id"] for m in server.messages(chat) if m["id"] != item["id"])
-    two_ids = '{"id": ' + json.dumps(other) + ", " + json.dumps(item)[1:]
-    hostile = '{"items": [' + two_ids + '], "cursor": ' + json.dumps(first["cursor"]) + "}"
+    item.update(change)
+    other = next(m for m in server.messages(chat) if m["id"] != item["id"])
+    cursor = json.dumps(first["cursor"])
+    if two_arrays:
+        both = json.dumps(item) + ", " + json.dumps(other)
+        hostile = '{"items": [' + both + '], "items": [' + json.dumps(item) + '], "cursor": '
+        hostile += cursor + "}"
+    else:
+        two_ids = '{"id": ' + json.dumps(other["id"]) + ", " + json.dumps(item)[1:]
+        hostile = '{"items": [' + two_ids + '], "cursor": ' + cursor + "}"
     fault = Fault.raw(200, hostile.encode(), content_type="application/json")
     server.fail_page(1, fault, times=10)
-    return item["id"], other
+    return item["id"], other["id"]
 
 
 def test_a_message_with_two_disagreeing_id_keys_is_refused_and_nothing_is_written(
@@ -446,3 +456,40 @@ def test_under_quarantine_it_is_set_aside_and_every_id_is_stored_once(tmp_path: 
     assert repr(own) in stored.rejects["reason"][0]
     assert (result.total, result.rejected) == (1, 1)
     assert stored == built
+
+
+def test_a_message_already_set_aside_for_a_value_loses_its_ambiguous_id(tmp_path: Path) -> None:
+    """Set aside first for a bad value, the two-id message must not keep polars' reading of
+    its id: that id is the other message's, which is stored; each is in one table."""
+    chat = "chat_two_ids"
+    with FakePostpress({chat: demo_chat(2, chat_id=chat, seed=5)}) as server:
+        _, other = serve_two_ids(server, chat, provider_id=12345)
+        with client_of(server) as c:
+            result = sync_chat(
+                chat, tmp_path, client=c, page_size=1, batch_pages=1, on_invalid="quarantine"
+            )
+    stored = read_chat(tmp_path, chat).validate()
+    assert stored.messages["id"].to_list() == [other]
+    assert stored.rejects.select("message_id", "field").rows() == [(None, "provider_id")]
+    assert (result.total, result.rejected) == (1, 1)
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "quarantine"])
+def test_a_body_with_two_items_arrays_cannot_store_a_message_twice(
+    tmp_path: Path, on_invalid: Literal["raise", "quarantine"]
+) -> None:
+    """The client reads the last ``items`` array, polars the first: a message only polars
+    read is refused (set aside), so the next page's copy is the one stored."""
+    chat = "chat_two_arrays"
+    with FakePostpress({chat: demo_chat(2, chat_id=chat, seed=6)}) as server:
+        own, other = serve_two_ids(server, chat, two_arrays=True)
+        with client_of(server) as c:
+            if on_invalid == "raise":
+                with pytest.raises(InvalidResponseError) as caught:
+                    sync_chat(chat, tmp_path, client=c, page_size=1, batch_pages=1)
+                assert (caught.value.page, caught.value.field) == (1, "items[1].id")
+                return
+            sync_chat(chat, tmp_path, client=c, page_size=1, batch_pages=1, on_invalid=on_invalid)
+    stored = read_chat(tmp_path, chat).validate()
+    assert sorted(stored.messages["id"].to_list()) == sorted([own, other])
+    assert stored.rejects["message_id"].to_list() == [None]

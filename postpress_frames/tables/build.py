@@ -269,9 +269,12 @@ def _check_paged(
         {PAGE: pages, ITEM: positions, "_paged": ids},
         schema={PAGE: items.schema[PAGE], ITEM: items.schema[ITEM], "_paged": pl.String()},
     )
+    # A row the client did not read on its page (a body with two "items" arrays) has no
+    # id there: it differs too.
     wrong = (
         items.select(PAGE, ITEM, "id")
-        .join(expected, on=[PAGE, ITEM], how="inner")
+        .filter(pl.col(PAGE).is_in(sorted(set(pages))))
+        .join(expected, on=[PAGE, ITEM], how="left")
         .filter(pl.col("id").ne_missing(pl.col("_paged")))
     )
     if wrong.height == 0:
@@ -281,13 +284,23 @@ def _check_paged(
         raise InvalidResponseError(
             _two_ids(read, paged_id), page=page, field=f"items[{position}].id"
         )
-    for page, position, read, paged_id in wrong.iter_rows():  # no id of its own: ambiguous
-        state.aside.add(page, position, None, f"items[{position}].id", _two_ids(read, paged_id))
+    for page, position, read, paged_id in wrong.iter_rows():
+        # No id of its own, whatever set it aside first: the id polars read may be another
+        # message's, which must stay in exactly one table.
+        _, path, reason = state.aside.found.get(
+            (page, position), (None, f"items[{position}].id", _two_ids(read, paged_id))
+        )
+        state.aside.found[(page, position)] = (None, path, reason)
     state.rejected += [(page, position) for page, position, _, _ in wrong.iter_rows()]
     return _without(items, wrong)
 
 
-def _two_ids(read: str | None, paged: str) -> str:
+def _two_ids(read: str | None, paged: str | None) -> str:
+    if paged is None:
+        return (
+            f"the message read here as {read!r} is not among those the client read on this "
+            "page (two 'items' arrays? the first is read here, the last there)"
+        )
     return (
         f"the message's id reads {read!r} here but {paged!r} to the client, which drops "
         "repeats by it (two 'id' keys? the first is read here, the last there)"
