@@ -19,7 +19,23 @@ from typing import Any
 
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 
-__all__ = ["as_bool", "as_id_list", "as_int", "as_path", "as_str", "is_url"]
+__all__ = ["as_bool", "as_id_list", "as_int", "as_path", "as_str", "is_text", "is_url"]
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text: not holding a lone surrogate (a JSON escape such as
+    ``\\ud800`` without its pair), which no UTF-8 file, Parquet column or URL can carry.
+
+    >>> is_text("m1"), is_text("caf\u00e9"), is_text(chr(0xD800) + "x")
+    (True, True, False)
+    """
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_url(value: str | os.PathLike[str]) -> bool:

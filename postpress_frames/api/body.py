@@ -28,29 +28,14 @@ from __future__ import annotations
 import json
 from typing import Any, NoReturn
 
+from postpress_frames._args import is_text
 from postpress_frames._exceptions import InvalidResponseError, describe_json
 from postpress_frames.api.settings import DEFAULT_BASE_URL
 
-__all__ = ["V2_KEYS", "check_body", "check_page", "is_text", "looks_like_v2", "message_id_of"]
+__all__ = ["V2_KEYS", "check_body", "check_page", "looks_like_v2", "message_id_of"]
 
 #: Page-level keys of the v2 API's lists (``data``, ``next_cursor``, ``total_count``).
 V2_KEYS = frozenset({"data", "next_cursor", "total_count"})
-
-
-def is_text(value: str) -> bool:
-    """Whether ``value`` is Unicode text: not holding a lone surrogate (a JSON escape such as
-    ``\\ud800`` without its pair), which no UTF-8 file, Parquet column or URL can carry.
-
-    >>> is_text("m1"), is_text("caf\u00e9"), is_text(chr(0xD800) + "x")
-    (True, True, False)
-    """
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _not_text(value: str) -> str:

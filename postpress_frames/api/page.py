@@ -20,8 +20,9 @@ from typing import Any, overload
 
 import msgspec
 
+from postpress_frames._args import is_text
 from postpress_frames._exceptions import InvalidResponseError, body_excerpt
-from postpress_frames.api.body import check_body, is_text
+from postpress_frames.api.body import check_body
 
 __all__ = ["Page", "read_body", "scan_body"]
 

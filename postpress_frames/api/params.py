@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
-from postpress_frames._args import as_int, as_str
+from postpress_frames._args import as_int, as_str, is_text
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 
 __all__ = [
@@ -192,8 +192,6 @@ def check_sender_id(sender_id: object | None) -> str | None:
         raise ConfigurationError("sender_id must be a non-empty string")
     if any(char in text for char in _CONTROL_CHARS):
         raise ConfigurationError(f"sender_id={text!r} contains CR, LF or NUL")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigurationError(f"sender_id={text!r} is not valid unicode text") from None
+    if not is_text(text):
+        raise ConfigurationError(f"sender_id={text!r} is not valid unicode text")
     return text

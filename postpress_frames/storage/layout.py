@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
+from postpress_frames._args import is_text
 from postpress_frames._exceptions import ArgumentTypeError, ConfigurationError
 from postpress_frames.storage.store import Location, as_location, entries
 from postpress_frames.tables.schemas import STORED_TABLES
@@ -115,10 +116,8 @@ def _checked_id(chat_id: object) -> str:
         raise ArgumentTypeError("chat_id", "a string", chat_id)
     if not chat_id:
         raise ConfigurationError("chat_id must be a non-empty string")
-    try:
-        chat_id.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigurationError(f"chat_id={chat_id!r} is not valid unicode text") from None
+    if not is_text(chat_id):
+        raise ConfigurationError(f"chat_id={chat_id!r} is not valid unicode text")
     return chat_id
 
 

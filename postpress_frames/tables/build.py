@@ -285,12 +285,7 @@ def _check_paged(
             _two_ids(read, paged_id), page=page, field=f"items[{position}].id"
         )
     for page, position, read, paged_id in wrong.iter_rows():
-        # No id of its own, whatever set it aside first: the id polars read may be another
-        # message's, which must stay in exactly one table.
-        _, path, reason = state.aside.found.get(
-            (page, position), (None, f"items[{position}].id", _two_ids(read, paged_id))
-        )
-        state.aside.found[(page, position)] = (None, path, reason)
+        state.aside.without_id(page, position, f"items[{position}].id", _two_ids(read, paged_id))
     state.rejected += [(page, position) for page, position, _, _ in wrong.iter_rows()]
     return _without(items, wrong)
 

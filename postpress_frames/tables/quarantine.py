@@ -52,6 +52,12 @@ class Aside:
     def add(self, page: int, position: int, message_id: str | None, path: str, reason: str) -> None:
         self.found.setdefault((page, position), (message_id, path, reason))
 
+    def without_id(self, page: int, position: int, path: str, reason: str) -> None:
+        """Set aside a message whose id is ambiguous: with no id, keeping a problem found
+        first (the id read there may be another message's, stored in ``messages``)."""
+        _, path, reason = self.found.get((page, position), (None, path, reason))
+        self.found[(page, position)] = (None, path, reason)
+
     def add_problems(self, page: int, problems: Iterable[Problem]) -> None:
         for position, message_id, path, reason in problems:
             self.add(page, position, message_id, path, reason)
